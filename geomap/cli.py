@@ -1,0 +1,190 @@
+"""The `geomap` command: thin wrappers over the functions the web views call.
+
+Every failure is one clear line on stderr and a non-zero exit, never a traceback.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from . import atlas as atlas_mod
+from .load import PLACES_FILE, DataError
+from .options import OptionsError, parse
+from .records import AGREEMENT_TYPES, PRECISION_CODES, SECTORS
+
+EXIT_DATA = 1
+EXIT_USAGE = 2
+
+
+def _fail(message: str, code: int = EXIT_DATA):
+    click.echo(f"geomap: error: {message}", err=True)
+    sys.exit(code)
+
+
+def friendly(fn):
+    """Turn the errors a user can cause into one line each."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DataError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            n = len(exc.problems)
+            _fail(f"{n} problem{'s' if n != 1 else ''} in the data; fix the lines above")
+        except OptionsError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except OSError as exc:
+            _fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:  # a bug: still one line, with the traceback on request
+            if os.environ.get("GEOMAP_DEBUG"):
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} (set GEOMAP_DEBUG=1 for the traceback)")
+    return wrapper
+
+
+def _data_dir() -> Path:
+    return atlas_mod.default_data_dir()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="geomap")
+def main():
+    """geomap: Shanghai's cooperation agreements on a map.
+
+    Every command reads the data directory named by GEOMAP_DATA_DIR (default: geodata/).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@friendly
+def serve(host: str, port: int):
+    """Run the web app (for production use gunicorn with wsgi:app)."""
+    from .web import create_app
+
+    app = create_app()
+    click.echo(f"geomap: serving {app.config['GEOMAP_DATA_DIR']} at http://{host}:{port}/", err=True)
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@main.command()
+@friendly
+def validate():
+    """Check geodata/ and say exactly what is wrong and where."""
+    data_dir = _data_dir()
+    atlas = atlas_mod.build(data_dir)
+    click.echo(f"{data_dir}: {len(atlas.places)} places, {len(atlas.records.agreements)} agreements, "
+               f"{len(atlas.agreements)} agreement-partner pairs: OK")
+
+
+@main.command()
+@click.option("--online", is_flag=True, help="Also ask the online geocoder (geopy/Nominatim) for places no offline gazetteer knows; answers are cached in the data directory.")
+@click.option("--write", is_flag=True, help="Write the coordinates found into places.csv.")
+@friendly
+def geocode(online: bool, write: bool):
+    """Locate places lacking coordinates and report each with its precision and source."""
+    from .geocode import locate, offline_layers
+    from .geocode.online import Online
+    from .load import load
+
+    data_dir = _data_dir()
+    records = load(data_dir)
+    layers = offline_layers(data_dir)
+    if online:
+        layers.append(Online(data_dir))
+    todo = [p for p in records.places if not p.located]
+    if not todo:
+        click.echo("every place has coordinates; nothing to geocode")
+        return
+    found = {}
+    for i, place in enumerate(todo, 1):
+        loc = locate(place, layers)
+        prefix = f"[{i}/{len(todo)}] {place.id}:"
+        if loc is None:
+            click.echo(f"{prefix} not found; write lon/lat by hand" + ("" if online else " or try --online"))
+            continue
+        found[place.id] = loc
+        click.echo(f"{prefix} {loc.lon:.6f}, {loc.lat:.6f} precision {loc.precision} "
+                   f"({PRECISION_CODES[loc.precision]}) from {loc.source}")
+    if write and found:
+        _write_locations(data_dir / PLACES_FILE, found)
+        click.echo(f"wrote {len(found)} location(s) to {data_dir / PLACES_FILE}")
+    missing = len(todo) - len(found)
+    if missing:
+        _fail(f"{missing} place(s) not located")
+
+
+def _write_locations(path: Path, found: dict) -> None:
+    from .layers import write_atomic
+
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    fieldnames = list(rows[0].keys()) if rows else []
+    for row in rows:
+        loc = found.get(row["id"].strip())
+        if loc is not None:
+            row.update(lon=f"{loc.lon:.6f}".rstrip("0").rstrip("."), lat=f"{loc.lat:.6f}".rstrip("0").rstrip("."),
+                       precision=str(loc.precision), source=loc.source)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fieldnames, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(out.getvalue().encode("utf-8"), path)
+
+
+def filter_options(fn):
+    """The filters of spec section 6, as flags shared by the commands that take them."""
+    opts = [
+        click.option("--partner", help="Only this partner place id."),
+        click.option("--year-from", "year_from", help="Earliest year."),
+        click.option("--year-to", "year_to", help="Latest year."),
+        click.option("--type", "type_", multiple=True, help=f"Agreement type: {', '.join(AGREEMENT_TYPES)}."),
+        click.option("--sector", multiple=True, help=f"Sector tag: {', '.join(SECTORS)}."),
+        click.option("--province", multiple=True, help="Province of the partner, e.g. Zhejiang."),
+        click.option("--q", help="Text search in titles, summaries, names and parties."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _options(atlas, **flags):
+    args = {k: v for k, v in flags.items() if v not in (None, (), "")}
+    if "type_" in args:
+        args["type"] = args.pop("type_")
+    return parse(args, places=atlas.partners.index, provinces=atlas.places["province"].dropna().unique())
+
+
+@main.command()
+@click.option("--layer", required=True, type=click.Choice(["partners", "agreements", "links"]))
+@click.option("--format", "fmt", default="geojson", show_default=True, type=click.Choice(["geojson", "csv", "gpkg", "kml"]))
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
+@filter_options
+@friendly
+def export(layer: str, fmt: str, output: Path | None, **filters):
+    """Write a layer as GeoJSON, CSV, GeoPackage or KML."""
+    from .layers import render, write_atomic
+    from .select import select
+
+    atlas = atlas_mod.build(_data_dir())
+    options = _options(atlas, **filters)
+    data = render(atlas, select(atlas, options), layer, fmt)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(data, output)
+        click.echo(f"wrote {output} ({len(data):,} bytes)", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

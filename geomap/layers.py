@@ -1,0 +1,200 @@
+"""The three export layers (partners, agreements, links) as flat tables, and their writers.
+
+Properties are flat (lists joined with "; ") so that a layer survives CSV and GeoPackage the
+same as GeoJSON. GeoJSON is written here rather than by GeoDataFrame.to_json(): RFC 7946 wants
+6 decimals, no crs, raw UTF-8 and a stable id, and a direct writer is also several times faster.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from .atlas import CRS, Atlas
+from .select import Selection
+
+LAYERS = ("partners", "agreements", "links")
+FORMATS = ("geojson", "csv", "gpkg", "kml")
+MEDIA_TYPES = {
+    "geojson": "application/geo+json",
+    "csv": "text/csv; charset=utf-8",
+    "gpkg": "application/geopackage+sqlite3",
+    "kml": "application/vnd.google-earth.kml+xml",
+}
+SEP = "; "
+DECIMALS = 6
+
+
+class ExportError(ValueError):
+    pass
+
+
+def _join(values) -> str:
+    return SEP.join(values) if values else ""
+
+
+def _parties(parties) -> str:
+    return SEP.join(f"{p.name} ({p.role})" if p.role else p.name for p in parties)
+
+
+def table(atlas: Atlas, selection: Selection, layer: str) -> gpd.GeoDataFrame:
+    """A layer as a GeoDataFrame of flat properties, ready for any writer."""
+    if layer == "partners":
+        p = selection.partners
+        df = pd.DataFrame({
+            "id": p["id"], "name_en": p["name_en"], "name_zh": p["name_zh"], "kind": p["kind"],
+            "province": p["province"], "prefecture": p["prefecture"], "adcode": p["adcode"],
+            "agreement_count": p["agreement_count"].astype("int64"),
+            "first_date": p["first_date"], "last_date": p["last_date"],
+            "types": p["types"].map(_join), "sectors": p["sectors"].map(_join),
+            "agreement_ids": p["agreement_ids"].map(_join),
+            "geocode_precision": p["precision"].astype("int64"), "geocode_source": p["source"],
+        })
+        return gpd.GeoDataFrame(df.reset_index(drop=True), geometry=list(p.geometry.values), crs=CRS)
+    if layer not in ("agreements", "links"):
+        raise ExportError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
+    frame = selection.agreements if layer == "agreements" else selection.links
+    places = atlas.places
+    where = places.reindex(frame["place_id"])
+    site = places.reindex(frame["shanghai_site"])
+    first_source = frame["sources"].map(lambda s: s[0] if s else None)
+    df = pd.DataFrame({
+        "id": frame["id"].to_numpy(),
+        "agreement_id": frame["agreement_id"].to_numpy(),
+        "place_id": frame["place_id"].to_numpy(),
+        "place_name_en": where["name_en"].to_numpy(),
+        "place_name_zh": where["name_zh"].to_numpy(),
+        "province": where["province"].to_numpy(),
+        "prefecture": where["prefecture"].to_numpy(),
+        "shanghai_site": frame["shanghai_site"].to_numpy(),
+        "shanghai_site_name_en": site["name_en"].to_numpy(),
+        "shanghai_site_name_zh": site["name_zh"].to_numpy(),
+        "title_en": frame["title_en"].to_numpy(),
+        "title_zh": frame["title_zh"].to_numpy(),
+        "date": frame["date"].to_numpy(),
+        "date_precision": frame["date_precision"].to_numpy(),
+        "date_note": frame["date_note"].to_numpy(),
+        "type": frame["type"].to_numpy(),
+        "sectors": frame["sectors"].map(_join).to_numpy(),
+        "value_cny": frame["value_cny"].to_numpy(),
+        "parties": frame["parties"].map(_parties).to_numpy(),
+        "summary_en": frame["summary_en"].to_numpy(),
+        "summary_zh": frame["summary_zh"].to_numpy(),
+        "source_title": first_source.map(lambda s: s.title if s else None).to_numpy(),
+        "source_publisher": first_source.map(lambda s: s.publisher if s else None).to_numpy(),
+        "source_date": first_source.map(lambda s: s.date if s else None).to_numpy(),
+        "source_url": first_source.map(lambda s: s.url if s else None).to_numpy(),
+        "source_document": first_source.map(lambda s: s.document if s else None).to_numpy(),
+        "source_count": frame["sources"].map(len).to_numpy(),
+        "geocode_precision": where["precision"].astype("int64").to_numpy(),
+        "geocode_source": where["source"].to_numpy(),
+    })
+    return gpd.GeoDataFrame(df, geometry=list(frame.geometry.values), crs=CRS)
+
+
+# -- writers -----------------------------------------------------------------------------------
+
+def render(atlas: Atlas, selection: Selection, layer: str, fmt: str) -> bytes:
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    gdf = table(atlas, selection, layer)
+    return {"geojson": to_geojson, "csv": to_csv, "gpkg": to_gpkg, "kml": to_kml}[fmt](gdf, layer)
+
+
+def _clean(value):
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return int(value) if value.is_integer() else value
+    if hasattr(value, "item"):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+def to_geojson(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+    """RFC 7946: [lon, lat], 6 decimals, no crs, stable ids, UTF-8 as is."""
+    coords = shapely.get_coordinates(gdf.geometry.values).round(DECIMALS).tolist()
+    counts = shapely.get_num_coordinates(gdf.geometry.values).tolist()
+    cols = [c for c in gdf.columns if c != "geometry"]
+    records = gdf[cols].astype(object).where(gdf[cols].notna(), None).to_numpy().tolist()
+    features = []
+    i = 0
+    for row, n in zip(records, counts):
+        pts = coords[i:i + n]
+        i += n
+        geometry = ({"type": "Point", "coordinates": pts[0]} if n == 1
+                    else {"type": "LineString", "coordinates": pts})
+        props = {k: _clean(v) for k, v in zip(cols, row)}
+        features.append({"type": "Feature", "id": props["id"], "geometry": geometry, "properties": props})
+    doc = {"type": "FeatureCollection", "features": features}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def to_csv(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+    """UTF-8 with a BOM so that Excel shows Chinese; points as lon/lat, lines as WKT."""
+    df = pd.DataFrame(gdf.drop(columns="geometry"))
+    geoms = gdf.geometry.values
+    if layer == "links":
+        df["wkt"] = shapely.to_wkt(geoms, rounding_precision=DECIMALS, trim=True)
+    else:
+        df["lon"] = shapely.get_x(geoms).round(DECIMALS)
+        df["lat"] = shapely.get_y(geoms).round(DECIMALS)
+    if "value_cny" in df:
+        df["value_cny"] = df["value_cny"].astype("Int64")
+    return df.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def _via_file(gdf: gpd.GeoDataFrame, layer: str, suffix: str, **kwargs) -> bytes:
+    import pyogrio
+
+    with tempfile.TemporaryDirectory(prefix="geomap-") as tmp:
+        path = Path(tmp) / f"{layer or 'layer'}{suffix}"
+        pyogrio.write_dataframe(gdf, path, layer=layer or "layer", **kwargs)
+        return path.read_bytes()
+
+
+def to_gpkg(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+    import pyogrio
+
+    # A fixed timestamp keeps the file byte-identical for the same data (GeoPackage records one).
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
+    out = gdf.copy()
+    if "value_cny" in out:
+        out["value_cny"] = out["value_cny"].astype("float64")
+    return _via_file(out, layer, ".gpkg", driver="GPKG")
+
+
+def to_kml(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+    out = gdf.copy()
+    name_col = "title_en" if "title_en" in out else "name_en"
+    out.insert(0, "Name", out[name_col])
+    if "value_cny" in out:
+        out["value_cny"] = out["value_cny"].astype("float64")
+    return _via_file(out, layer, ".kml", driver="KML", dataset_options={"NameField": "Name"})
+
+
+def write_atomic(data: bytes, output: Path) -> None:
+    """Write whole or not at all: a half-written export must never be left behind."""
+    output = Path(output)
+    fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".",
+                               prefix=f".{output.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, output)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,364 @@
+"""Read geodata/ into records, collecting every problem with its file, line, record and field.
+
+Loading never stops at the first problem: a maintainer fixing the data wants the whole
+list at once, one line per problem, each saying what would fix it.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .records import (
+    AGREEMENT_KEYS, AGREEMENT_TYPES, DATE_PRECISIONS, PLACE_COLUMNS, PLACE_KINDS,
+    PRECISION_CODES, SECTORS, Agreement, Party, Place, Source,
+)
+
+PLACES_FILE = "places.csv"
+AGREEMENTS_FILE = "agreements.yaml"
+SOURCES_DIR = "sources"
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ADCODE = re.compile(r"^\d{6}$")
+# China's extent, generously: the check is for typos and swapped axes, not borders.
+CHINA_LON = (73.0, 135.5)
+CHINA_LAT = (18.0, 54.0)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    record: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.record or '-'}: {self.field or '-'}: {self.message}"
+
+
+class DataError(Exception):
+    """The data directory has problems; str() gives one line per problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Records:
+    places: tuple[Place, ...]
+    agreements: tuple[Agreement, ...]
+    data_dir: Path
+
+
+def load(data_dir: Path) -> Records:
+    """Read and validate a data directory; raise DataError listing every problem."""
+    data_dir = Path(data_dir)
+    problems: list[Problem] = []
+    places = _read_places(data_dir, problems)
+    agreements = _read_agreements(data_dir, {p.id for p in places}, problems)
+    if problems:
+        raise DataError(problems)
+    return Records(tuple(places), tuple(agreements), data_dir)
+
+
+# -- places.csv ------------------------------------------------------------------------------
+
+def _read_places(data_dir: Path, problems: list[Problem]) -> list[Place]:
+    path = data_dir / PLACES_FILE
+    name = f"{data_dir.name}/{PLACES_FILE}"
+    if not path.is_file():
+        problems.append(Problem(name, 0, "", "", f"file not found in {data_dir}; create it with the columns {', '.join(PLACE_COLUMNS)}"))
+        return []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(name, 0, "", "", f"not UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8"))
+        return []
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in PLACE_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        problems.append(Problem(name, 1, "", ",".join(missing), "missing column(s); the header must be " + ",".join(PLACE_COLUMNS)))
+        return []
+    places: list[Place] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        p = _place(row, line, name, problems)
+        if p is None:
+            continue
+        if p.id in seen:
+            problems.append(Problem(name, line, p.id, "id", f"duplicate id (first on line {seen[p.id]}); give each place its own id"))
+            continue
+        seen[p.id] = line
+        places.append(p)
+    return places
+
+
+def _place(row: dict, line: int, name: str, problems: list[Problem]) -> Place | None:
+    def bad(fld: str, msg: str) -> None:
+        problems.append(Problem(name, line, pid or f"(row {line})", fld, msg))
+
+    get = lambda k: (row.get(k) or "").strip()  # noqa: E731
+    pid = get("id")
+    before = len(problems)
+    if not SLUG.match(pid):
+        bad("id", f"{pid!r} is not a slug; use lower-case letters, digits and hyphens, e.g. fenhu-hitech-zone")
+    if not get("name_en"):
+        bad("name_en", "empty; give the English name")
+    kind = get("kind")
+    if kind not in PLACE_KINDS:
+        bad("kind", f"{kind!r} is not a kind; use one of {', '.join(PLACE_KINDS)}")
+    adcode = get("adcode")
+    if adcode and not ADCODE.match(adcode):
+        bad("adcode", f"{adcode!r} is not a 6-digit administrative code; leave it empty if none applies")
+
+    lon = _coordinate(get("lon"), "lon", bad)
+    lat = _coordinate(get("lat"), "lat", bad)
+    if (lon is None) != (lat is None) and len(problems) == before:
+        bad("lon" if lon is None else "lat", "one coordinate without the other; give both lon and lat, or leave both empty for `geomap geocode`")
+    if lon is not None and lat is not None:
+        _check_in_china(lon, lat, bad)
+
+    precision = None
+    if get("precision"):
+        try:
+            precision = int(get("precision"))
+        except ValueError:
+            precision = -1
+        if precision not in PRECISION_CODES:
+            bad("precision", f"{get('precision')!r} is not a precision code; use 1 to 9 (1 exact site, 2 within 25 km, 8 seat of a division)")
+            precision = None
+    elif lon is not None:
+        bad("precision", "empty for a located place; say how exact the coordinates are, 1 to 9")
+    if lon is not None and not get("source"):
+        bad("source", "empty for a located place; say where the coordinates came from, e.g. 'manual: zone HQ address'")
+
+    if len(problems) > before:
+        return None
+    return Place(pid, get("name_en"), get("name_zh"), kind, get("province"), get("prefecture"),
+                 adcode, lon, lat, precision, get("source"), line)
+
+
+def _coordinate(text: str, axis: str, bad) -> float | None:
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        bad(axis, f"{text!r} is not a number; write WGS-84 decimal degrees such as {'120.58' if axis == 'lon' else '30.03'}")
+        return None
+    if not math.isfinite(value):
+        bad(axis, f"{text!r} is not a finite number; write WGS-84 decimal degrees")
+        return None
+    if "." in text and len(text.split(".")[1]) > 6:
+        bad(axis, f"{text!r} has more than 6 decimals; round to 6 (about 0.1 m)")
+        return None
+    return value
+
+
+def _check_in_china(lon: float, lat: float, bad) -> None:
+    def inside(x: float, y: float) -> bool:
+        return CHINA_LON[0] <= x <= CHINA_LON[1] and CHINA_LAT[0] <= y <= CHINA_LAT[1]
+
+    if inside(lon, lat):
+        return
+    if inside(lat, lon):
+        bad("lon", f"lon={lon} and lat={lat} look swapped; put longitude (73..135 E) in lon and latitude (18..54 N) in lat")
+    else:
+        bad("lon", f"({lon}, {lat}) lies outside China; check the coordinates are WGS-84 lon/lat in decimal degrees")
+
+
+# -- agreements.yaml -------------------------------------------------------------------------
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line each mapping starts on."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_agreements(data_dir: Path, place_ids: set[str], problems: list[Problem]) -> list[Agreement]:
+    path = data_dir / AGREEMENTS_FILE
+    name = f"{data_dir.name}/{AGREEMENTS_FILE}"
+    if not path.is_file():
+        problems.append(Problem(name, 0, "", "", f"file not found in {data_dir}; create it as a YAML list of agreements"))
+        return []
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(name, 0, "", "", f"not UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8"))
+        return []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(Problem(name, line, "", "", f"not valid YAML ({what}); check indentation and quoting"))
+        return []
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        problems.append(Problem(name, 1, "", "", "the file must be a YAML list of agreements (each item starting with '- id: ...')"))
+        return []
+
+    sources_dir = data_dir / SOURCES_DIR
+    agreements: list[Agreement] = []
+    seen: dict[str, int] = {}
+    for item in raw:
+        if not isinstance(item, dict):
+            problems.append(Problem(name, 0, "", "", f"list item {item!r} is not a mapping; each agreement is a set of 'key: value' lines"))
+            continue
+        a = _agreement(item, name, place_ids, sources_dir, problems)
+        if a is None:
+            continue
+        if a.id in seen:
+            problems.append(Problem(name, a.line, a.id, "id", f"duplicate id (first on line {seen[a.id]}); give each agreement its own id"))
+            continue
+        seen[a.id] = a.line
+        agreements.append(a)
+    return agreements
+
+
+def _agreement(item: dict, name: str, place_ids: set[str], sources_dir: Path,
+               problems: list[Problem]) -> Agreement | None:
+    line = item.pop("__line__", 0)
+    aid = str(item.get("id") or "")
+    before = len(problems)
+
+    def bad(fld: str, msg: str) -> None:
+        problems.append(Problem(name, line, aid or f"(item at line {line})", fld, msg))
+
+    unknown = sorted(set(item) - set(AGREEMENT_KEYS))
+    for key in unknown:
+        bad(key, f"unknown key; the keys are {', '.join(AGREEMENT_KEYS)}")
+    if not SLUG.match(aid):
+        bad("id", f"{aid!r} is not a slug; use lower-case letters, digits and hyphens")
+    title_en = _text(item, "title_en", bad, required=True)
+    title_zh = _text(item, "title_zh", bad)
+    summary_en = _text(item, "summary_en", bad, required=True)
+    summary_zh = _text(item, "summary_zh", bad)
+    date_note = _text(item, "date_note", bad)
+
+    date = _date(item.get("date"), bad)
+    precision = item.get("date_precision", "day")
+    if precision not in DATE_PRECISIONS:
+        bad("date_precision", f"{precision!r} is not a date precision; use day, month or year")
+
+    atype = item.get("type")
+    if atype not in AGREEMENT_TYPES:
+        bad("type", f"{atype!r} is not a type; use one of {', '.join(AGREEMENT_TYPES)}")
+
+    partners = _list(item, "partners", bad)
+    if not partners:
+        bad("partners", "no partner places; list at least one place id from places.csv")
+    for pid in partners:
+        if pid not in place_ids:
+            bad("partners", f"unknown place id {pid!r}; add it to places.csv or fix the spelling")
+    site = item.get("shanghai_site")
+    if site not in place_ids:
+        bad("shanghai_site", f"unknown place id {site!r}; use a place id from places.csv such as shanghai")
+
+    sectors = _list(item, "sectors", bad)
+    for s in sectors:
+        if s not in SECTORS:
+            bad("sectors", f"unknown sector {s!r}; use one of {', '.join(SECTORS)}")
+
+    value = item.get("value_cny")
+    if value is not None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            bad("value_cny", f"{value!r} is not a number; write the amount in yuan (13700000000) or null")
+            value = None
+        elif value < 0:
+            bad("value_cny", f"{value} is negative; write the amount in yuan, or null where none is stated")
+
+    parties = []
+    for p in _list(item, "parties", bad, of=dict):
+        if not str(p.get("name") or "").strip():
+            bad("parties", "a party without a name; give each party {name, role}")
+        else:
+            parties.append(Party(str(p["name"]).strip(), str(p.get("role") or "").strip()))
+
+    sources = []
+    for s in _list(item, "sources", bad, of=dict):
+        sources.append(_source(s, sources_dir, bad))
+    if not sources:
+        bad("sources", "no source; cite the article the agreement comes from")
+
+    if len(problems) > before:
+        return None
+    return Agreement(
+        id=aid, title_en=title_en, title_zh=title_zh, date=date, date_precision=precision,
+        date_note=date_note, type=atype, partners=tuple(partners), shanghai_site=site,
+        parties=tuple(parties), sectors=tuple(sectors),
+        value_cny=float(value) if value is not None else None,
+        summary_en=summary_en, summary_zh=summary_zh, sources=tuple(sources), line=line,
+    )
+
+
+def _text(item: dict, key: str, bad, required: bool = False) -> str | None:
+    value = item.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            bad(key, "empty; this text is required")
+        return None
+    if not isinstance(value, str):
+        bad(key, f"{value!r} is not text; quote it")
+        return None
+    return value.strip()
+
+
+def _date(value, bad) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        bad("date", f"{value!r} is not an ISO date; write YYYY-MM-DD (use date_precision for month or year)")
+        return dt.date(1, 1, 1)
+
+
+def _list(item: dict, key: str, bad, of=str) -> list:
+    value = item.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, of) for v in value):
+        kind = "place ids or tags" if of is str else "mappings"
+        bad(key, f"must be a YAML list of {kind}")
+        return []
+    return [v.strip() if isinstance(v, str) else v for v in value]
+
+
+def _source(s: dict, sources_dir: Path, bad) -> Source:
+    url = s.get("url")
+    if url is not None and not re.match(r"^https?://[^\s<>\"']+$", str(url)):
+        bad("sources", f"url {url!r} is not an http(s) address; give the article's web address or null")
+    doc = s.get("document")
+    if doc is not None:
+        doc = str(doc)
+        if "/" in doc or "\\" in doc or doc.startswith(".") or not (sources_dir / doc).is_file():
+            bad("sources", f"document {doc!r} does not exist in {sources_dir.parent.name}/{SOURCES_DIR}/; copy the article there or fix the file name")
+    if not str(s.get("title") or "").strip():
+        bad("sources", "a source without a title; give the article's headline")
+    date = s.get("date")
+    return Source(
+        publisher=str(s["publisher"]).strip() if s.get("publisher") else None,
+        title=str(s.get("title") or "").strip(),
+        date=str(date) if date is not None else None,
+        url=str(url) if url else None,
+        document=doc,
+    )

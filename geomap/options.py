@@ -1,0 +1,181 @@
+"""Options: the query string (or CLI flags) parsed and checked once, at the edge.
+
+Everything behind the edge takes an Options value, never raw strings. A bad value raises
+OptionsError, which the web layer turns into a 400 and the CLI into one line on stderr.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Iterable, Mapping
+
+from .records import AGREEMENT_TYPES, SECTORS
+
+LANGS = ("en", "zh")
+TILES = ("osm", "carto-light", "gaode")
+YEAR_RANGE = (1949, 2100)
+HEIGHT_RANGE = (150, 4000)
+MAX_Q = 200
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class OptionsError(ValueError):
+    """A malformed or unknown option; the message says which and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Options:
+    lang: str | None = None          # None: negotiate from Accept-Language
+    partner: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    type: tuple[str, ...] = ()
+    sector: tuple[str, ...] = ()
+    province: tuple[str, ...] = ()
+    q: str = ""
+    tiles: str | None = None         # None: the operator's default
+    controls: bool = True
+    legend: bool = True
+    height: int | None = None
+    popup: bool = False              # open the focused partner's popup on load
+
+    def with_(self, **changes) -> "Options":
+        return replace(self, **changes)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.year_from or self.year_to or self.type or self.sector or self.province or self.q)
+
+    def query(self, *, exclude: Iterable[str] = ()) -> list[tuple[str, str]]:
+        """The options as query-string pairs, defaults left out: the canonical, shareable form."""
+        pairs: list[tuple[str, str]] = []
+        default = Options()
+        for f in fields(self):
+            if f.name in exclude:
+                continue
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name):
+                continue
+            if isinstance(value, tuple):
+                pairs.extend((f.name, v) for v in value)
+            elif isinstance(value, bool):
+                pairs.append((f.name, "1" if value else "0"))
+            else:
+                pairs.append((f.name, str(value)))
+        return pairs
+
+    def cache_key(self) -> tuple:
+        return tuple((f.name, getattr(self, f.name)) for f in fields(self))
+
+
+NAMES = tuple(f.name for f in fields(Options))
+
+
+def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
+          provinces: Iterable[str] = ()) -> Options:
+    """Parse a mapping of name -> str or list of str (a MultiDict's lists, or CLI values).
+
+    `places` are the partner ids a `partner` may name; `provinces` the province names known.
+    """
+    values = {k: _as_list(v) for k, v in _items(args)}
+    unknown = sorted(set(values) - set(NAMES))
+    if unknown:
+        raise OptionsError(f"unknown parameter {unknown[0]!r}; the parameters are {', '.join(NAMES)}")
+
+    def one(name: str) -> str | None:
+        vals = [v for v in values.get(name, []) if v != ""]
+        if len(vals) > 1:
+            raise OptionsError(f"{name} given {len(vals)} times; give it once")
+        return vals[0] if vals else None
+
+    def many(name: str) -> tuple[str, ...]:
+        out: list[str] = []
+        for v in values.get(name, []):
+            out.extend(x.strip() for x in v.split(",") if x.strip())
+        return tuple(dict.fromkeys(out))
+
+    opts: dict[str, object] = {}
+    lang = one("lang")
+    if lang is not None:
+        lang = lang.lower()
+        if lang not in LANGS:
+            raise OptionsError(f"lang={lang!r} is not a language; use en or zh")
+        opts["lang"] = lang
+
+    partner = one("partner")
+    if partner is not None:
+        known = set(places)
+        if partner not in known:
+            raise OptionsError(f"partner={partner!r} is not a partner place id; see /api/partners.geojson for the ids")
+        opts["partner"] = partner
+
+    for name in ("year_from", "year_to"):
+        text = one(name)
+        if text is not None:
+            if not text.isdigit() or not (YEAR_RANGE[0] <= int(text) <= YEAR_RANGE[1]):
+                raise OptionsError(f"{name}={text!r} is not a year; use four digits between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}")
+            opts[name] = int(text)
+    if opts.get("year_from") and opts.get("year_to") and opts["year_from"] > opts["year_to"]:
+        raise OptionsError(f"year_from={opts['year_from']} is after year_to={opts['year_to']}; swap them")
+
+    for name, allowed in (("type", AGREEMENT_TYPES), ("sector", SECTORS)):
+        chosen = many(name)
+        for v in chosen:
+            if v not in allowed:
+                raise OptionsError(f"{name}={v!r} is not known; use one of {', '.join(allowed)}")
+        opts[name] = chosen
+
+    known_provinces = {p.lower(): p for p in provinces}
+    chosen = []
+    for v in many("province"):
+        if v.lower() not in known_provinces:
+            listing = ", ".join(sorted(known_provinces.values())) or "none"
+            raise OptionsError(f"province={v!r} has no partners; use one of {listing}")
+        chosen.append(known_provinces[v.lower()])
+    opts["province"] = tuple(chosen)
+
+    q = one("q")
+    if q is not None:
+        q = " ".join(q.split())
+        if len(q) > MAX_Q:
+            raise OptionsError(f"q is {len(q)} characters long; search with at most {MAX_Q}")
+        opts["q"] = q
+
+    tiles = one("tiles")
+    if tiles is not None:
+        if tiles not in TILES:
+            raise OptionsError(f"tiles={tiles!r} is not a base map; use one of {', '.join(TILES)}")
+        opts["tiles"] = tiles
+
+    for name in ("controls", "legend", "popup"):
+        text = one(name)
+        if text is not None:
+            if text.lower() in _TRUE:
+                opts[name] = True
+            elif text.lower() in _FALSE:
+                opts[name] = False
+            else:
+                raise OptionsError(f"{name}={text!r} is not a switch; use 1 or 0")
+
+    height = one("height")
+    if height is not None:
+        digits = height[:-2] if height.endswith("px") else height
+        if not digits.isdigit() or not (HEIGHT_RANGE[0] <= int(digits) <= HEIGHT_RANGE[1]):
+            raise OptionsError(f"height={height!r} is not a height; use pixels from {HEIGHT_RANGE[0]} to {HEIGHT_RANGE[1]}")
+        opts["height"] = int(digits)
+
+    return Options(**opts)
+
+
+def _items(args: Mapping[str, object]):
+    if hasattr(args, "lists"):
+        return list(args.lists())
+    return list(args.items())
+
+
+def _as_list(v) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, (list, tuple)):
+        return [str(x) for x in v]
+    return [str(v)]

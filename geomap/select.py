@@ -1,0 +1,47 @@
+"""Apply Options' filters to the Atlas: the one place filtering happens, for map, API and export."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+
+from .atlas import Atlas, links_of, partners_of
+from .options import Options
+
+
+@dataclass(frozen=True, eq=False)
+class Selection:
+    agreements: gpd.GeoDataFrame
+    links: gpd.GeoDataFrame
+    partners: gpd.GeoDataFrame
+
+
+def select(atlas: Atlas, options: Options, *, partner_filters: bool = True) -> Selection:
+    """The agreements (and their links and partner places) that the options' filters keep.
+
+    On the API and exports `partner` filters; on maps it only focuses the view, so maps call
+    this with partner_filters=False and still show the whole network.
+    """
+    a = atlas.agreements
+    keep = np.ones(len(a), dtype=bool)
+    if options.year_from:
+        keep &= a["year"].to_numpy() >= options.year_from
+    if options.year_to:
+        keep &= a["year"].to_numpy() <= options.year_to
+    if options.type:
+        keep &= a["type"].isin(options.type).to_numpy()
+    if options.sector:
+        wanted = set(options.sector)
+        keep &= np.fromiter((not wanted.isdisjoint(s) for s in a["sectors"]), bool, len(a))
+    if options.province:
+        keep &= a["province"].isin(options.province).to_numpy()
+    if options.partner and partner_filters:
+        keep &= (a["place_id"] == options.partner).to_numpy()
+    if options.q:
+        needle = options.q.casefold()
+        keep &= a["search_text"].str.contains(needle, regex=False).to_numpy()
+    if keep.all():
+        return Selection(atlas.agreements, atlas.links, atlas.partners)
+    chosen = a[keep]
+    return Selection(chosen, atlas.links[keep], partners_of(chosen, atlas.places))

@@ -1,0 +1,41 @@
+"""The Flask app factory: configuration from the environment, the Atlas built once, blueprints."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from .. import atlas as atlas_mod
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def templates_dir() -> Path:
+    repo = PACKAGE_DIR.parent / "templates"
+    return repo if repo.is_dir() else PACKAGE_DIR / "_bundled" / "templates"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(templates_dir()), static_folder=None)
+    app.config.update(
+        GEOMAP_DATA_DIR=str(atlas_mod.default_data_dir()),
+    )
+    # Every GEOMAP_* variable in the environment configures the app.
+    app.config.update({k: v for k, v in os.environ.items() if k.startswith("GEOMAP_")})
+    if config:
+        app.config.update(config)
+
+    # Built once, before the first request; views read it and nothing else.
+    app.extensions["geomap.atlas"] = atlas_mod.build(Path(app.config["GEOMAP_DATA_DIR"]))
+
+    from . import pages
+
+    app.register_blueprint(pages.bp)
+    return app
+
+
+def current_atlas() -> atlas_mod.Atlas:
+    from flask import current_app
+
+    return current_app.extensions["geomap.atlas"]
