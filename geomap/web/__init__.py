@@ -29,8 +29,11 @@ def create_app(config: dict | None = None) -> Flask:
     # Built once, before the first request; views read it and nothing else.
     app.extensions["geomap.atlas"] = atlas_mod.build(Path(app.config["GEOMAP_DATA_DIR"]))
 
-    from . import pages
+    from . import errors, pages
+    from .caching import RenderCache
 
+    app.extensions["geomap.cache"] = RenderCache(int(app.config.get("GEOMAP_CACHE_SIZE", 256)))
+    errors.register(app)
     app.register_blueprint(pages.bp)
     return app
 
@@ -39,3 +42,14 @@ def current_atlas() -> atlas_mod.Atlas:
     from flask import current_app
 
     return current_app.extensions["geomap.atlas"]
+
+
+def request_options():
+    """The request's query string parsed into Options (OptionsError -> 400 by errors.py)."""
+    from flask import request
+
+    from ..options import parse
+
+    atlas = current_atlas()
+    return parse(request.args, places=atlas.partners.index,
+                 provinces=atlas.places["province"].dropna().unique())
