@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .. import atlas as atlas_mod
+from .. import assets, atlas as atlas_mod
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,13 +29,34 @@ def create_app(config: dict | None = None) -> Flask:
     # Built once, before the first request; views read it and nothing else.
     app.extensions["geomap.atlas"] = atlas_mod.build(Path(app.config["GEOMAP_DATA_DIR"]))
 
-    from . import errors, pages
+    from .. import i18n
+    from . import errors, pages, static
+    from . import api
     from .caching import RenderCache
 
     app.extensions["geomap.cache"] = RenderCache(int(app.config.get("GEOMAP_CACHE_SIZE", 256)))
     errors.register(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(static.bp)
+
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: i18n.translations(_lang()).gettext(s),
+        ngettext=lambda s, p, n: i18n.translations(_lang()).ngettext(s, p, n),
+        newstyle=True,
+    )
+    app.jinja_env.globals.update(lang_url=pages.lang_url, asset_url=assets.url)
     return app
+
+
+def _lang() -> str:
+    """The page's language, chosen by the view (pages.resolve_lang); English before that."""
+    from flask import g
+
+    from .. import i18n
+
+    return g.get("lang", i18n.DEFAULT_LANG)
 
 
 def current_atlas() -> atlas_mod.Atlas:

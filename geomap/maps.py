@@ -1,0 +1,120 @@
+"""Build folium maps from (Atlas, Options): plain functions, no Flask.
+
+folium gives the map, its base layer and controls; the partner layer is drawn by our own
+script (static/geomap.js) from a JSON payload, because folium's own elements cannot do what
+the map needs: PolyLine drops `interactive`, so lines would steal clicks from markers; Popup
+and Tooltip take raw HTML (a backtick or ${...} in a tooltip runs as code); and ten thousand
+inlined popups make a page of many megabytes. The script builds each popup on click, as text.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Callable
+
+import folium
+from branca.element import Figure, MacroElement
+from jinja2 import Template
+
+from . import assets, payload, tiles as tiles_mod
+from .atlas import Atlas
+from .options import Options
+from .select import select
+
+# Above this many partner places, markers cluster at low zoom.
+CLUSTER_ABOVE = 150
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A rendered map in three parts, for a page template to place."""
+    header: str   # <link>/<script src> tags and the map's styles, for <head>
+    html: str     # the map's <div> and its data, for <body>
+    script: str   # the script that draws it, after the body
+    data: dict    # the payload drawn, for the page around the map (lists, counts)
+
+    def document(self, title: str = "", lang: str = "en") -> str:
+        return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+                f"<title>{title}</title>\n{self.header}\n</head>\n<body>\n{self.html}\n"
+                f"<script>\n{self.script}\n</script>\n</body>\n</html>\n")
+
+
+class _PartsFigure(Figure):
+    """A Figure that renders its header, body and script separately."""
+
+    _template = Template(
+        "{{ this.header.render(**kwargs) }}\x00{{ this.html.render(**kwargs) }}\x00"
+        "{{ this.script.render(**kwargs) }}"
+    )
+
+
+class PartnerLayer(MacroElement):
+    """The partners, their links to Shanghai and the legend, drawn by geomap.js."""
+
+    _template = Template("""
+        {% macro html(this, kwargs) %}
+        <script type="application/json" id="{{ this.get_name() }}-data">{{ this.data_json }}</script>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = geomap.draw({{ this._parent.get_name() }},
+            JSON.parse(document.getElementById({{ (this.get_name() ~ '-data')|tojson }}).textContent),
+            {{ this.settings|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, data_json: str, settings: dict):
+        super().__init__()
+        self._name = "GeomapPartners"
+        self.data_json = data_json
+        self.settings = settings
+
+
+def _stable_ids(root) -> None:
+    """Replace branca's random element ids with ones derived from position in the tree, so
+    the same data and options give byte-identical pages (cacheable, diffable, ETag-able)."""
+    counter = itertools.count()
+
+    def walk(el):
+        el._id = f"{next(counter):04d}"
+        for child in el._children.values():
+            walk(child)
+
+    walk(root)
+
+
+def build_map(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | None = None,
+              embed: bool = False, asset_url: Callable[[str], str] = assets.url,
+              partner_url: str = "/partners/{id}", height: str = "100%") -> MapParts:
+    """Everything the map shows for these options, rendered."""
+    tiles = tiles_mod.get(options.tiles or tiles_key or tiles_mod.default_key())
+    selection = select(atlas, options, partner_filters=False)
+    data = payload.build(atlas, selection, options, lang=lang, gcj02=tiles.gcj02,
+                         partner_url=partner_url)
+
+    map_options = {}
+    if embed:
+        # Leaflet.GestureHandling: a plain wheel scrolls the host page, Ctrl/Cmd+wheel zooms,
+        # two fingers pan on touch.
+        map_options["gestureHandling"] = True
+    m = folium.Map(location=data["center"], zoom_start=8, tiles=None, prefer_canvas=True,
+                   control_scale=options.controls, zoom_control=options.controls,
+                   height=height, **map_options)
+    # Per-instance lists: folium's class attributes are shared by every Map (and CDN URLs).
+    js, css = (assets.EMBED_JS, assets.EMBED_CSS) if embed else (assets.MAP_JS, assets.MAP_CSS)
+    m.default_js = [(name, asset_url(name)) for name in js]
+    m.default_css = [(name, asset_url(name)) for name in css]
+
+    folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.key,
+                     max_zoom=tiles.max_zoom, subdomains=tiles.subdomains or "abc",
+                     detect_retina=False).add_to(m)
+    settings = {
+        "legend": options.legend, "controls": options.controls, "embed": embed,
+        "cluster": len(data["partners"]) > CLUSTER_ABOVE,
+    }
+    m.add_child(PartnerLayer(payload.to_json(data), settings))
+
+    figure = _PartsFigure()
+    figure.add_child(m)
+    _stable_ids(figure)
+    header, html, script = figure.render().split("\x00")
+    return MapParts(header, html, script, data)
