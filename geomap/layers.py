@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import geopandas as gpd
 import pandas as pd
@@ -168,33 +171,86 @@ def to_gpkg(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
     out = gdf.copy()
     if "value_cny" in out:
-        out["value_cny"] = out["value_cny"].astype("float64")
+        # INTEGER with NULLs: yuan amounts are whole numbers (13.7 billion fits in 64 bits).
+        out["value_cny"] = out["value_cny"].astype("Int64")
     return _via_file(out, layer, ".gpkg", driver="GPKG")
 
 
 def to_kml(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+    """KML 2.2 through GDAL's KML driver, with each Placemark's id set to the feature's stable id.
+
+    GDAL numbers Placemarks by position ("agreements.1"), and GDAL's LIBKML reader (what
+    geopandas and QGIS use) reads that number back as the `id` field, hiding the `id` kept in
+    ExtendedData. So the positional ids are replaced by the stable ones, in feature order.
+    """
     out = gdf.copy()
     name_col = "title_en" if "title_en" in out else "name_en"
     out.insert(0, "Name", out[name_col])
     if "value_cny" in out:
         out["value_cny"] = out["value_cny"].astype("float64")
-    return _via_file(out, layer, ".kml", driver="KML", dataset_options={"NameField": "Name"})
+    for col in out.columns:
+        # KML's schema has 32-bit ints only; GDAL would declare int64 columns as strings.
+        if col != "geometry" and out[col].dtype == "int64":
+            out[col] = out[col].astype("int32")
+    data = _via_file(out, layer, ".kml", driver="KML", dataset_options={"NameField": "Name"})
+    return _stable_placemark_ids(data, layer or "layer", [str(i) for i in gdf["id"]])
+
+
+def _stable_placemark_ids(data: bytes, layer: str, ids: list[str]) -> bytes:
+    pattern = re.compile(rb'<Placemark id="' + re.escape(layer.encode()) + rb'\.\d+">')
+    if len(pattern.findall(data)) != len(ids):  # not the GDAL output we know: leave it be
+        return data
+    it = iter(ids)
+    return pattern.sub(lambda m: b'<Placemark id="' + xml_escape(next(it), {'"': "&quot;"}).encode() + b'">', data)
 
 
 def write_atomic(data: bytes, output: Path) -> None:
-    """Write whole or not at all: a half-written export must never be left behind."""
+    """Write whole or not at all: a half-written export must never be left behind.
+
+    The bytes go to a temporary file beside `output`, which replaces `output` only once they
+    are all on disk; on any failure the temporary file is removed and an earlier `output` is
+    left as it was. The new file gets the usual permissions (those of the file it replaces, or
+    0666 less the umask) rather than mkstemp's private 0600. Errors name `output`, not the
+    temporary file.
+    """
     output = Path(output)
-    fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".",
-                               prefix=f".{output.name}.", suffix=".part")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".",
+                                   prefix=f".{output.name}.", suffix=".part")
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(output)) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _new_file_mode(output))
         os.replace(tmp, output)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, tmp):
+            raise OSError(exc.errno, exc.strerror, str(output)) from exc
         raise
+
+
+def _new_file_mode(output: Path) -> int:
+    try:
+        return stat.S_IMODE(os.stat(output).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask can only set it, racing other threads)
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
