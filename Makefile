@@ -14,11 +14,13 @@ $(BIN)/geomap: pyproject.toml
 serve: $(BIN)/geomap
 	$(BIN)/geomap serve --host 127.0.0.1 --port 8000
 
-# The browser tests drive Debian's Chromium; install it when it is missing.
+# The browser tests drive Debian's Chromium (and a CJK font, so screenshots show Chinese);
+# install them when they are missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi zenhei; then \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+	fi
 
 test: $(BIN)/geomap browser
 	$(BIN)/pytest

@@ -172,10 +172,18 @@ def build(atlas: Atlas, selection: Selection, options: Options, *, lang: str, gc
     }
 
 
-_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+           "\u2029": "\\u2029", "{": "\\u007b"}
 
 
 def to_json(payload: dict) -> str:
-    """JSON for a <script type="application/json"> element: no value can end the element."""
+    """JSON for a <script type="application/json"> element inside a folium page.
+
+    Two contexts: HTML, where "</script>" (or "<!--") in a value would end the element; and
+    branca, which compiles each element's rendered HTML as a Jinja template, so "{{", "{%" or
+    "{#" in a value would be evaluated on the server. Both are escaped as JSON \\u escapes,
+    which JSON.parse turns back into the same text. A structural "{" is never followed by
+    "{", "%" or "#", so only braces inside strings change.
+    """
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return re.sub("[<>&\u2028\u2029]", lambda m: _UNSAFE[m.group()], text)
+    return re.sub("[<>&\u2028\u2029]|\\{(?=[{%#])", lambda m: _UNSAFE[m.group()], text)

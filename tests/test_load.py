@@ -216,11 +216,6 @@ def test_duplicate_agreement_id(data_copy):
     assert problems == [problem]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: an unquoted impossible date (date: 2019-13-45) matches YAML's timestamp pattern; "
-    "yaml's constructor raises ValueError('month must be in 1..12'), which "
-    "geomap/load.py _read_agreements (except yaml.YAMLError only) lets escape instead of a "
-    "DataError naming file, record and field"))
 def test_bad_date_unquoted(data_copy):
     line = edit_agreement(data_copy, "shaoxing-tech-transfer-sub-center",
                           "date: 2019-01-19", "date: 2019-13-45")
@@ -390,10 +385,6 @@ def test_problem_str_format():
     assert str(Problem("geodata/agreements.yaml", 0, "", "", "x")) == "geodata/agreements.yaml: -: -: x"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: geomap/load.py names files f'{data_dir.name}/places.csv'; for a data dir given as '.' "
-    "(GEOMAP_DATA_DIR=.) Path('.').name is '' and problems name '/places.csv', an absolute "
-    "path that does not exist"))
 def test_problem_file_for_relative_data_dir(data_copy, monkeypatch):
     edit_place(data_copy, "shaoxing", lon="abc")
     monkeypatch.chdir(data_copy)

@@ -1,0 +1,207 @@
+"""The map as a visitor uses it, in Debian's Chromium: markers, clicks, popups, filters, search,
+no foreign requests, and hostile data that must stay text."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import yaml
+
+from conftest import screenshot
+from geomap.web import create_app
+
+pytestmark = pytest.mark.browser
+
+
+def open_map(page_for, base: str, query: str = ""):
+    page, watch = page_for(base)
+    page.goto(f"{base}/{query}")
+    page.wait_for_selector(".gm-marker", state="attached")
+    return page, watch
+
+
+def click_partner(page, pid: str):
+    """Close any popup, bring the partner's marker into view, and click it with the mouse."""
+    page.evaluate("() => window.geomapView.map.closePopup()")
+    page.evaluate(
+        "(pid) => { const v = window.geomapView; const m = v.markers.find("
+        "x => x.getElement() && x.getElement().dataset.partner === pid);"
+        " v.map.setView(m.getLatLng(), 11, {animate: false}); }", pid)
+    page.wait_for_timeout(100)
+    page.locator(f'.gm-marker[data-partner="{pid}"]').click()
+    popup = page.locator(".leaflet-popup-content .gm-popup")
+    popup.wait_for()
+    return popup
+
+
+def partner_ids(atlas) -> set[str]:
+    return set(atlas.partners.index)
+
+
+def test_one_marker_per_partner(page_for, live_url, atlas):
+    page, watch = open_map(page_for, live_url)
+    shown = page.eval_on_selector_all(".gm-marker", "els => els.map(e => e.dataset.partner)")
+    assert sorted(shown) == sorted(partner_ids(atlas))
+    # The Shanghai-side sites are drawn too, as their own markers.
+    sites = set(page.eval_on_selector_all(".gm-site", "els => els.map(e => e.dataset.site)"))
+    assert sites == set(atlas.agreements["shanghai_site"])
+    assert watch.errors == []
+    screenshot(page, "map-index")
+
+
+def test_mouse_click_on_marker_opens_popup_with_agreement_details(page_for, live_url, atlas):
+    page, watch = open_map(page_for, live_url)
+    marker = page.locator('.gm-marker[data-partner="fenhu-hitech-zone"]')
+    marker.click()  # a real mouse click at the marker's centre, not a JS call
+    popup = page.locator(".leaflet-popup-content .gm-popup")
+    popup.wait_for()
+    text = popup.inner_text()
+    record = next(a for a in atlas.records.agreements if a.id == "fenhu-branch-center-framework")
+    assert record.title_en in text
+    assert "23 July 2019" in text
+    for party in record.parties:
+        assert party.name in text
+    assert "Sub-center" in text
+    screenshot(page, "map-popup-fenhu")
+
+
+def test_every_partner_marker_is_clickable_despite_the_lines(page_for, live_url, atlas):
+    """Lines end at markers; a click there must reach the marker, for every partner."""
+    page, watch = open_map(page_for, live_url)
+    for pid in sorted(partner_ids(atlas)):
+        popup = click_partner(page, pid)
+        assert popup.get_attribute("data-partner") == pid
+    assert watch.errors == []
+
+
+def test_popup_shows_amount_readably_and_lists_many_agreements_compactly(page_for, live_url):
+    page, _ = open_map(page_for, live_url)
+    page.locator('.gm-marker[data-partner="ningbo"]').click()
+    popup = page.locator(".leaflet-popup-content .gm-popup")
+    popup.wait_for()
+    assert "13.7 billion yuan" in popup.inner_text()
+    page.keyboard.press("Escape")
+    page.evaluate("() => window.geomapView.map.closePopup()")
+    page.locator('.gm-marker[data-partner="shaoxing"]').click()
+    shaoxing = page.locator(".leaflet-popup-content .gm-popup")
+    shaoxing.wait_for()
+    scroller = shaoxing.locator("ol.gm-agreements")
+    assert "gm-scroll" in scroller.get_attribute("class")
+    assert scroller.evaluate("el => el.scrollHeight > el.clientHeight")
+    assert shaoxing.locator("a.gm-more").get_attribute("href") == "/partners/shaoxing"
+
+
+def test_list_row_focuses_marker_and_opens_popup(page_for, live_url):
+    page, _ = open_map(page_for, live_url)
+    page.locator('#gm-list button.gm-row[data-partner="cixi"]').first.click()
+    popup = page.locator(".leaflet-popup-content .gm-popup")
+    popup.wait_for()
+    assert popup.get_attribute("data-partner") == "cixi"
+
+
+def test_filters_and_search_change_what_is_shown(page_for, live_url, atlas):
+    page, _ = open_map(page_for, live_url)
+    page.select_option("#gm-type", "sub-center")
+    page.click(".gm-filters button[type=submit]")
+    page.wait_for_url("**type=sub-center**")
+    page.wait_for_selector(".gm-marker", state="attached")
+    shown = set(page.eval_on_selector_all(".gm-marker", "els => els.map(e => e.dataset.partner)"))
+    expected = set(atlas.agreements.loc[atlas.agreements["type"] == "sub-center", "place_id"])
+    assert shown == expected
+
+    page.goto(f"{live_url}/")
+    page.fill("#gm-q", "Cixi")
+    page.press("#gm-q", "Enter")
+    page.wait_for_url("**q=Cixi**")
+    page.wait_for_selector(".gm-marker", state="attached")
+    shown = set(page.eval_on_selector_all(".gm-marker", "els => els.map(e => e.dataset.partner)"))
+    assert shown == {"cixi"}
+    assert "1 agreement" in page.inner_text("#gm-count")
+
+    page.goto(f"{live_url}/?year_from=2023")
+    page.wait_for_selector(".gm-marker", state="attached")
+    shown = set(page.eval_on_selector_all(".gm-marker", "els => els.map(e => e.dataset.partner)"))
+    expected = set(atlas.agreements.loc[atlas.agreements["year"] >= 2023, "place_id"])
+    assert shown == expected and "shangyu" in shown and "shaoxing" not in shown
+
+
+def test_page_requests_nothing_from_other_hosts(page_for, live_url):
+    page, watch = open_map(page_for, live_url)
+    page.locator('.gm-marker[data-partner="shaoxing"]').click()
+    page.wait_for_selector(".leaflet-popup-content")
+    page.wait_for_load_state("networkidle")
+    assert watch.foreign_requests() == []
+    assert watch.tile_requests, "the base map asked for no tiles"
+    page2, watch2 = page_for(live_url)
+    page2.goto(f"{live_url}/partners/shaoxing")
+    page2.wait_for_load_state("networkidle")
+    assert watch2.foreign_requests() == []
+
+
+HOSTILE = [
+    '<img src=x onerror="window.__pwned=1">',
+    "<script>window.__pwned=2</script>",
+    "`${window.__pwned=3}`",
+    "{{7*7}}{% raw %}",
+    '</script><script>window.__pwned=4</script>',
+    "\"'><svg onload=window.__pwned=5>",
+    "\u2028${alert(1)}\u2029",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory, serve):
+    """The shipped data with hostile text in every text field of every record."""
+    import shutil
+
+    from conftest import GEODATA
+
+    root = tmp_path_factory.mktemp("hostile") / "geodata"
+    shutil.copytree(GEODATA, root)
+    rows = list(csv.DictReader(io.StringIO((root / "places.csv").read_text(encoding="utf-8"))))
+    for i, row in enumerate(rows):
+        evil = HOSTILE[i % len(HOSTILE)]
+        row["name_en"] = f"{row['name_en']} {evil}"
+        row["name_zh"] = f"{row['name_zh']}{evil}"
+        row["prefecture"] = row["prefecture"]
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    (root / "places.csv").write_text(out.getvalue(), encoding="utf-8")
+
+    items = yaml.safe_load((root / "agreements.yaml").read_text(encoding="utf-8"))
+    for i, a in enumerate(items):
+        evil = HOSTILE[i % len(HOSTILE)]
+        for key in ("title_en", "title_zh", "summary_en", "summary_zh", "date_note"):
+            a[key] = f"{a.get(key) or ''} {evil}"
+        a["parties"] = [{"name": f"{p['name']} {evil}", "role": evil} for p in a["parties"]] or [{"name": evil, "role": evil}]
+        a["sources"] = [dict(s, title=f"{s['title']} {evil}", publisher=evil) for s in a["sources"]]
+    (root / "agreements.yaml").write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
+    app = create_app({"TESTING": True, "GEOMAP_DATA_DIR": str(root)})
+    return serve(app)
+
+
+@pytest.mark.parametrize("path", ["/", "/?lang=zh", "/partners/shaoxing", "/partners/ningbo?lang=zh"])
+def test_hostile_data_never_runs_and_map_still_renders(page_for, hostile_url, path):
+    page, watch = page_for(hostile_url)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{hostile_url}{path}")
+    page.wait_for_selector(".gm-marker", state="attached")
+    assert watch.errors == []
+    pids = page.eval_on_selector_all(".gm-marker", "els => els.map(e => e.dataset.partner)")
+    for pid in pids[:6]:
+        text = click_partner(page, pid).inner_text()
+        # The hostile text is shown as the literal characters it is.
+        assert any(evil.strip() in text for evil in HOSTILE), text
+    assert page.evaluate("() => window.__pwned") is None
+    assert dialogs == []
+    # Tooltips are text too.
+    page.evaluate("() => window.geomapView.map.closePopup()")
+    page.locator(".gm-marker").first.hover(force=True)
+    page.wait_for_selector(".leaflet-tooltip")
+    assert page.evaluate("() => document.querySelectorAll('.leaflet-tooltip img, .leaflet-tooltip svg, .leaflet-popup img, .leaflet-popup svg').length") == 0
+    assert page.evaluate("() => window.__pwned") is None
+    screenshot(page, "map-hostile" + path.replace("/", "_").replace("?", "_").replace("=", "-"))
