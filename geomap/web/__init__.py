@@ -34,7 +34,10 @@ def create_app(config: dict | None = None) -> Flask:
     from . import api
     from .caching import RenderCache
 
-    app.extensions["geomap.cache"] = RenderCache(int(app.config.get("GEOMAP_CACHE_SIZE", 256)))
+    app.extensions["geomap.cache"] = RenderCache(
+        int(app.config.get("GEOMAP_CACHE_ENTRIES", 256)),
+        int(app.config.get("GEOMAP_CACHE_MB", 256)) * 2**20,
+    )
     errors.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -16,10 +16,16 @@ from flask import Response, current_app, request
 
 
 class RenderCache:
-    """A bounded LRU of rendered bodies, safe across threads of one worker."""
+    """An LRU of rendered bodies bounded by entries and by bytes, safe across threads.
 
-    def __init__(self, maxsize: int = 256):
+    The byte budget matters at scale: one export of 10,000 agreements is tens of MB, and every
+    distinct search string is a distinct key.
+    """
+
+    def __init__(self, maxsize: int = 256, max_bytes: int = 256 * 2**20):
         self.maxsize = maxsize
+        self.max_bytes = max_bytes
+        self.nbytes = 0
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -29,16 +35,22 @@ class RenderCache:
                 self._items.move_to_end(key)
                 return self._items[key]
         body = build()  # outside the lock: a slow build must not block cache hits
+        if len(body) > self.max_bytes // 4:
+            return body  # too big to keep without evicting most of the cache
         with self._lock:
+            if key not in self._items:
+                self.nbytes += len(body)
             self._items[key] = body
             self._items.move_to_end(key)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
+            while len(self._items) > self.maxsize or self.nbytes > self.max_bytes:
+                _, old = self._items.popitem(last=False)
+                self.nbytes -= len(old)
         return body
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.nbytes = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -54,7 +66,8 @@ def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
 
     version = current_atlas().version
     etag = etag_for(version, key)
-    if request.if_none_match.contains(etag):
+    # If-None-Match compares weakly (RFC 9110): a proxy that gzips turns our tag into W/"...".
+    if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
     else:
         cache: RenderCache = current_app.extensions["geomap.cache"]
@@ -63,7 +76,7 @@ def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
             body = build()
             return body.encode("utf-8") if isinstance(body, str) else body
 
-        resp = Response(cache.get_or_build((version, key), build_bytes), mimetype=mimetype)
+        resp = Response(cache.get_or_build((version, key), build_bytes), content_type=_content_type(mimetype))
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = f"public, max-age={max_age}"
     if vary:
@@ -71,3 +84,9 @@ def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
     for name, value in (headers or {}).items():
         resp.headers[name] = value
     return resp
+
+
+def _content_type(mimetype: str) -> str:
+    if mimetype.startswith("text/") and "charset" not in mimetype:
+        return f"{mimetype}; charset=utf-8"
+    return mimetype

@@ -13,7 +13,7 @@ def asset(name: str):
     if name not in assets.FILES:
         abort(404, description=f"No asset named {name!r}.")
     etag = assets.digest(name)
-    if request.if_none_match.contains(etag):
+    if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
     else:
         resp = Response(assets.path(name).read_bytes(), content_type=assets.media_type(name))
