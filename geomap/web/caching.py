@@ -87,6 +87,7 @@ def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
 
 
 def _content_type(mimetype: str) -> str:
-    if mimetype.startswith("text/") and "charset" not in mimetype:
-        return f"{mimetype}; charset=utf-8"
-    return mimetype
+    """werkzeug's rule for adding a charset, without adding a second one."""
+    from werkzeug.utils import get_content_type
+
+    return mimetype if "charset=" in mimetype else get_content_type(mimetype, "utf-8")
