@@ -30,3 +30,14 @@ validate: $(BIN)/geomap
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache
+
+# The UI's message catalogs (Babel gettext): extract the strings marked in geomap/ (N_, gettext)
+# and templates/ (_, gettext, ngettext) into the .pot, merge them into each language's .po, and
+# compile the .mo. All three are committed, so an install needs no build step; translate the
+# new entries in geomap/translations/<lang>/LC_MESSAGES/messages.po, then run this again.
+messages: $(BIN)/geomap
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -o geomap/translations/messages.pot . \
+	  --add-location=file --sort-by-file -c TRANSLATORS: --project=geomap --no-wrap --copyright-holder="geomap contributors"
+	$(BIN)/pybabel update -i geomap/translations/messages.pot -d geomap/translations -D messages \
+	  --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d geomap/translations -D messages --statistics

@@ -29,9 +29,33 @@ def translations(lang: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS_DIR), [lang], domain="messages")
 
 
+def N_(message: str) -> str:
+    """Mark a string for the catalog (`pybabel extract -k N_`); it is translated where shown."""
+    return message
+
+
 def gettext(lang: str, message: str, **variables) -> str:
     text = translations(lang).gettext(message)
     return text % variables if variables else text
+
+
+class Message:
+    """A catalog message and the values it is filled with: str() gives the English text (logs,
+    the command line, JSON errors), translate(lang) the visitor's language. Values are
+    interpolated after translation, so they are never translated themselves."""
+
+    def __init__(self, msgid: str, **params):
+        self.msgid = msgid
+        self.params = params
+
+    def translate(self, lang: str) -> str:
+        return gettext(lang, self.msgid, **self.params)
+
+    def __str__(self) -> str:
+        return self.msgid % self.params if self.params else self.msgid
+
+    def __repr__(self) -> str:
+        return f"Message({self.msgid!r}, **{self.params!r})"
 
 
 def locale(lang: str) -> Locale:
@@ -63,13 +87,22 @@ def format_amount(value_cny: float | None, lang: str) -> str | None:
     return f"{number}元" if lang == "zh" else f"{number} yuan"
 
 
+def _text(value) -> str:
+    """A data field as text: "" where it is missing (None, pandas' NaN, blank)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = str(value)
+    return text if text.strip() else ""
+
+
 def pick(lang: str, en: str | None, zh: str | None) -> tuple[str, bool]:
     """The text in `lang`, and whether it fell back to English (the UI marks that visibly)."""
+    en, zh = _text(en), _text(zh)
     if lang == "zh":
         if zh:
             return zh, False
-        return en or "", True
-    return en or zh or "", False
+        return en, True
+    return en or zh, False
 
 
 def negotiate(accept_languages, default: str = DEFAULT_LANG) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Iterable, Mapping
 
+from .i18n import N_, Message
 from .records import AGREEMENT_TYPES, SECTORS
 
 LANGS = ("en", "zh")
@@ -20,7 +21,15 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 class OptionsError(ValueError):
-    """A malformed or unknown option; the message says which and what is allowed."""
+    """A malformed or unknown option; the message says which and what is allowed.
+
+    Raised with a catalog message and its values: str(exc) is English (the command line,
+    JSON errors); `exc.message.translate(lang)` is the error page's language.
+    """
+
+    def __init__(self, msgid: str, **params):
+        self.message = Message(msgid, **params)
+        super().__init__(str(self.message))
 
 
 @dataclass(frozen=True)
@@ -80,12 +89,13 @@ def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
     values = {k: _as_list(v) for k, v in _items(args)}
     unknown = sorted(set(values) - set(NAMES))
     if unknown:
-        raise OptionsError(f"unknown parameter {unknown[0]!r}; the parameters are {', '.join(NAMES)}")
+        raise OptionsError(N_("unknown parameter %(name)s; the parameters are %(allowed)s"),
+                           name=repr(unknown[0]), allowed=", ".join(NAMES))
 
     def one(name: str) -> str | None:
         vals = [v for v in values.get(name, []) if v != ""]
         if len(vals) > 1:
-            raise OptionsError(f"{name} given {len(vals)} times; give it once")
+            raise OptionsError(N_("%(name)s given %(count)s times; give it once"), name=name, count=len(vals))
         return vals[0] if vals else None
 
     def many(name: str) -> tuple[str, ...]:
@@ -99,30 +109,34 @@ def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
     if lang is not None:
         lang = lang.lower()
         if lang not in LANGS:
-            raise OptionsError(f"lang={lang!r} is not a language; use en or zh")
+            raise OptionsError(N_("lang=%(value)s is not a language; use en or zh"), value=repr(lang))
         opts["lang"] = lang
 
     partner = one("partner")
     if partner is not None:
         known = set(places)
         if partner not in known:
-            raise OptionsError(f"partner={partner!r} is not a partner place id; see /api/partners.geojson for the ids")
+            raise OptionsError(N_("partner=%(value)s is not a partner place id; see /api/partners.geojson for the ids"),
+                               value=repr(partner))
         opts["partner"] = partner
 
     for name in ("year_from", "year_to"):
         text = one(name)
         if text is not None:
             if not text.isdigit() or not (YEAR_RANGE[0] <= int(text) <= YEAR_RANGE[1]):
-                raise OptionsError(f"{name}={text!r} is not a year; use four digits between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}")
+                raise OptionsError(N_("%(name)s=%(value)s is not a year; use four digits between %(low)s and %(high)s"),
+                                   name=name, value=repr(text), low=YEAR_RANGE[0], high=YEAR_RANGE[1])
             opts[name] = int(text)
     if opts.get("year_from") and opts.get("year_to") and opts["year_from"] > opts["year_to"]:
-        raise OptionsError(f"year_from={opts['year_from']} is after year_to={opts['year_to']}; swap them")
+        raise OptionsError(N_("year_from=%(start)s is after year_to=%(end)s; swap them"),
+                           start=opts["year_from"], end=opts["year_to"])
 
     for name, allowed in (("type", AGREEMENT_TYPES), ("sector", SECTORS)):
         chosen = many(name)
         for v in chosen:
             if v not in allowed:
-                raise OptionsError(f"{name}={v!r} is not known; use one of {', '.join(allowed)}")
+                raise OptionsError(N_("%(name)s=%(value)s is not known; use one of %(allowed)s"),
+                                   name=name, value=repr(v), allowed=", ".join(allowed))
         opts[name] = chosen
 
     known_provinces = {p.lower(): p for p in provinces}
@@ -130,7 +144,8 @@ def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
     for v in many("province"):
         if v.lower() not in known_provinces:
             listing = ", ".join(sorted(known_provinces.values())) or "none"
-            raise OptionsError(f"province={v!r} has no partners; use one of {listing}")
+            raise OptionsError(N_("province=%(value)s has no partners; use one of %(allowed)s"),
+                               value=repr(v), allowed=listing)
         chosen.append(known_provinces[v.lower()])
     opts["province"] = tuple(chosen)
 
@@ -138,13 +153,15 @@ def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
     if q is not None:
         q = " ".join(q.split())
         if len(q) > MAX_Q:
-            raise OptionsError(f"q is {len(q)} characters long; search with at most {MAX_Q}")
+            raise OptionsError(N_("q is %(length)s characters long; search with at most %(max)s"),
+                               length=len(q), max=MAX_Q)
         opts["q"] = q
 
     tiles = one("tiles")
     if tiles is not None:
         if tiles not in TILES:
-            raise OptionsError(f"tiles={tiles!r} is not a base map; use one of {', '.join(TILES)}")
+            raise OptionsError(N_("tiles=%(value)s is not a base map; use one of %(allowed)s"),
+                               value=repr(tiles), allowed=", ".join(TILES))
         opts["tiles"] = tiles
 
     for name in ("controls", "legend", "popup"):
@@ -155,13 +172,14 @@ def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
             elif text.lower() in _FALSE:
                 opts[name] = False
             else:
-                raise OptionsError(f"{name}={text!r} is not a switch; use 1 or 0")
+                raise OptionsError(N_("%(name)s=%(value)s is not a switch; use 1 or 0"), name=name, value=repr(text))
 
     height = one("height")
     if height is not None:
         digits = height[:-2] if height.endswith("px") else height
         if not digits.isdigit() or not (HEIGHT_RANGE[0] <= int(digits) <= HEIGHT_RANGE[1]):
-            raise OptionsError(f"height={height!r} is not a height; use pixels from {HEIGHT_RANGE[0]} to {HEIGHT_RANGE[1]}")
+            raise OptionsError(N_("height=%(value)s is not a height; use pixels from %(low)s to %(high)s"),
+                               value=repr(height), low=HEIGHT_RANGE[0], high=HEIGHT_RANGE[1])
         opts["height"] = int(digits)
 
     return Options(**opts)

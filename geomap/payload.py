@@ -72,6 +72,13 @@ KIND_LABELS = {
     "zone": N_("Development zone"),
     "site": N_("Site"),
 }
+# Provinces as places.csv names them (province column, English); shown in the visitor's language.
+PROVINCE_LABELS = {
+    "Shanghai": N_("Shanghai"),
+    "Jiangsu": N_("Jiangsu"),
+    "Zhejiang": N_("Zhejiang"),
+    "Anhui": N_("Anhui"),
+}
 UI = {
     "agreements_one": N_("1 agreement"),
     "agreements_many": N_("%(n)s agreements"),

@@ -54,7 +54,16 @@ def get(key: str) -> Tiles:
     raise KeyError(key)
 
 
-def default_key() -> str:
-    """The operator's default base map (GEOMAP_DEFAULT_TILES), else OSM."""
-    key = os.environ.get("GEOMAP_DEFAULT_TILES", DEFAULT_TILES)
-    return key if key in ("osm", "carto-light", "gaode") else DEFAULT_TILES
+KEYS = ("osm", "carto-light", "gaode")
+
+
+def default_key(configured: str | None = None) -> str:
+    """The operator's default base map: `configured` (the app's GEOMAP_DEFAULT_TILES setting),
+    else the GEOMAP_DEFAULT_TILES environment variable, else OSM. A deployment for visitors in
+    China sets it to gaode. An unknown name is an error, not a silent OSM: the operator meant
+    something else."""
+    value = configured or os.environ.get("GEOMAP_DEFAULT_TILES") or DEFAULT_TILES
+    key = str(value).strip().lower()
+    if key not in KEYS:
+        raise ValueError(f"GEOMAP_DEFAULT_TILES={value!r} is not a base map; use one of {', '.join(KEYS)}")
+    return key

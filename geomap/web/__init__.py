@@ -25,6 +25,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update({k: v for k, v in os.environ.items() if k.startswith("GEOMAP_")})
     if config:
         app.config.update(config)
+    from .. import tiles
+
+    # The operator's default base map, checked once: an unknown name fails at start-up.
+    app.config["GEOMAP_DEFAULT_TILES"] = tiles.default_key(app.config.get("GEOMAP_DEFAULT_TILES"))
 
     # Built once, before the first request; views read it and nothing else.
     app.extensions["geomap.atlas"] = atlas_mod.build(Path(app.config["GEOMAP_DATA_DIR"]))

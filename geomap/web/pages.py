@@ -81,7 +81,7 @@ def partner(partner_id: str):
     if partner_id not in atlas.partners.index:
         options = request_options()
         resolve_lang(options)
-        abort(404, description=f"No partner place has the id {partner_id!r}.")
+        abort(404, description=i18n.Message(i18n.N_("No partner place has the id %(id)s."), id=repr(partner_id)))
     options = request_options().with_(partner=partner_id, popup=False)
     lang = resolve_lang(options)
 
