@@ -69,6 +69,9 @@ def test_mouse_click_on_marker_opens_popup_with_agreement_details(page_for, live
 def test_every_partner_marker_is_clickable_despite_the_lines(page_for, live_url, atlas):
     """Lines end at markers; a click there must reach the marker, for every partner."""
     page, watch = open_map(page_for, live_url)
+    # Lines take no pointer events at all (folium's PolyLine would drop this option).
+    assert page.evaluate("() => window.geomapView.lines.length") == len(atlas.agreements)
+    assert page.evaluate("() => window.geomapView.lines.every(l => l.options.interactive === false)")
     for pid in sorted(partner_ids(atlas)):
         popup = click_partner(page, pid)
         assert popup.get_attribute("data-partner") == pid
@@ -199,8 +202,11 @@ def test_hostile_data_never_runs_and_map_still_renders(page_for, hostile_url, pa
     assert page.evaluate("() => window.__pwned") is None
     assert dialogs == []
     # Tooltips are text too.
+    first = pids[0]
+    click_partner(page, first)
     page.evaluate("() => window.geomapView.map.closePopup()")
-    page.locator(".gm-marker").first.hover(force=True)
+    page.mouse.move(0, 0)
+    page.locator(f'.gm-marker[data-partner="{first}"]').hover()
     page.wait_for_selector(".leaflet-tooltip")
     assert page.evaluate("() => document.querySelectorAll('.leaflet-tooltip img, .leaflet-tooltip svg, .leaflet-popup img, .leaflet-popup svg').length") == 0
     assert page.evaluate("() => window.__pwned") is None
