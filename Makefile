@@ -39,5 +39,5 @@ messages: $(BIN)/geomap
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -o geomap/translations/messages.pot . \
 	  --add-location=file --sort-by-file -c TRANSLATORS: --project=geomap --no-wrap --copyright-holder="geomap contributors"
 	$(BIN)/pybabel update -i geomap/translations/messages.pot -d geomap/translations -D messages \
-	  --no-wrap --ignore-obsolete
+	  --no-wrap --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d geomap/translations -D messages --statistics

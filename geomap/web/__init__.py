@@ -53,7 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
         ngettext=lambda s, p, n: i18n.translations(_lang()).ngettext(s, p, n),
         newstyle=True,
     )
-    app.jinja_env.globals.update(lang_url=pages.lang_url, asset_url=assets.url)
+    app.jinja_env.globals.update(lang_url=pages.lang_url, asset_url=assets.url,
+                                 local_date=lambda iso: i18n.format_agreement_date(iso, "day", _lang()))
     return app
 
 
