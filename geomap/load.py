@@ -11,6 +11,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -188,12 +189,17 @@ def _check_in_china(lon: float, lat: float, bad) -> None:
 
 # -- agreements.yaml -------------------------------------------------------------------------
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (the wheels are): the pure-Python one spends
+# about 3 s per thousand agreements, the C one a tenth of that. Both give nodes with marks.
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeBase):
     """A safe loader that remembers the line each mapping starts on."""
 
 
 def _construct_mapping(loader, node, deep=False):
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    mapping = _SafeBase.construct_mapping(loader, node, deep=deep)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -203,8 +209,114 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 # ValueError for 2019-13-45 instead of a problem naming the record and field.
 _LineLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in _SafeBase.yaml_implicit_resolvers.items()
 }
+
+
+class _Unusual(Exception):
+    """The document uses a YAML feature the fast path leaves to the full loader."""
+
+
+_STR, _NULL, _BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{t}" for t in ("str", "null", "bool", "int", "float"))
+
+
+def _load_yaml(data: bytes):
+    """yaml.load(data, _LineLoader), built from libyaml's events without the node tree.
+
+    PyYAML composes a node per scalar and resolves it in Python, which costs seconds per ten
+    thousand agreements; the events alone cost a tenth of that. The plain data the files hold
+    (mappings, sequences, scalars) is built here with the loader's own resolvers and scalar
+    constructors; a document with tags, anchors, aliases, merge keys, complex keys or several
+    documents goes to the full loader, so the result is always the same.
+    """
+    if not hasattr(yaml, "CSafeLoader"):
+        return yaml.load(data, Loader=_LineLoader)
+    loader = _LineLoader(data)
+    try:
+        return _build_from_events(loader)
+    except _Unusual:
+        return yaml.load(data, Loader=_LineLoader)
+    finally:
+        loader.dispose()
+
+
+def _build_from_events(loader):
+    from yaml.events import (
+        AliasEvent, DocumentEndEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent,
+        ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent, StreamStartEvent,
+    )
+    from yaml.nodes import ScalarNode
+
+    resolvers = _LineLoader.yaml_implicit_resolvers
+    wildcard = resolvers.get(None, [])
+    construct = {_NULL: loader.construct_yaml_null, _BOOL: loader.construct_yaml_bool,
+                 _INT: loader.construct_yaml_int, _FLOAT: loader.construct_yaml_float}
+
+    def scalar(ev):
+        if ev.anchor is not None or ev.tag is not None:
+            raise _Unusual
+        value = ev.value
+        if not ev.implicit[0]:  # quoted, literal or folded: text
+            return value
+        for tag, rx in resolvers.get(value[0] if value else "", []) + wildcard:
+            if rx.match(value):
+                if tag == _STR:
+                    return value
+                if tag not in construct:  # merge key "<<", value "=": the full loader's
+                    raise _Unusual
+                return construct[tag](ScalarNode(tag, value))
+        return value
+
+    get = loader.get_event
+    if not isinstance(get(), StreamStartEvent):
+        raise _Unusual
+    ev = get()
+    if isinstance(ev, StreamEndEvent):
+        return None
+    if not isinstance(ev, DocumentStartEvent):
+        raise _Unusual
+    # The open collections: [container, pending key or no_key, line].
+    stack: list[list] = []
+    root = None
+    no_key = object()
+    while True:
+        ev = get()
+        cls = type(ev)
+        if cls is ScalarEvent:
+            value = scalar(ev)
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            if ev.anchor is not None or ev.tag is not None:
+                raise _Unusual
+            empty = {} if cls is MappingStartEvent else []
+            stack.append([empty, no_key, ev.start_mark.line + 1])
+            continue
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            value, _, line = stack.pop()
+            if cls is MappingEndEvent:  # as _construct_mapping does, after the keys
+                value["__line__"] = line
+        elif cls is DocumentEndEvent:
+            break
+        elif cls is AliasEvent:
+            raise _Unusual
+        else:
+            raise _Unusual
+        if not stack:
+            root = value
+            continue
+        top = stack[-1]
+        container = top[0]
+        if type(container) is list:
+            container.append(value)
+        elif top[1] is no_key:
+            if cls is not ScalarEvent:  # a mapping or sequence as a key
+                raise _Unusual
+            top[1] = value
+        else:
+            container[top[1]] = value
+            top[1] = no_key
+    if not isinstance(get(), StreamEndEvent):  # several documents: the full loader's error
+        raise _Unusual
+    return root
 
 
 def _read_agreements(data_dir: Path, place_ids: set[str], problems: list[Problem],
@@ -215,7 +327,9 @@ def _read_agreements(data_dir: Path, place_ids: set[str], problems: list[Problem
         problems.append(Problem(name, 0, "", "", f"file not found in {data_dir}; create it as a YAML list of agreements"))
         return []
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        data = path.read_bytes()
+        data.decode("utf-8")  # the same UnicodeDecodeError as read_text: libyaml's is vaguer
+        raw = _load_yaml(data)
     except UnicodeDecodeError as exc:
         problems.append(Problem(name, 0, "", "", f"not UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8"))
         return []
@@ -232,6 +346,7 @@ def _read_agreements(data_dir: Path, place_ids: set[str], problems: list[Problem
         return []
 
     sources_dir = data_dir / SOURCES_DIR
+    _is_file.cache_clear()  # per load: a file added since the last load must be seen
     agreements: list[Agreement] = []
     seen: dict[str, int] = {}
     for item in raw:
@@ -360,6 +475,12 @@ def _list(item: dict, key: str, bad, of=str) -> list:
     return [v.strip() if isinstance(v, str) else v for v in value]
 
 
+@lru_cache(maxsize=4096)
+def _is_file(path: Path) -> bool:
+    """Many agreements cite the same article: ask the file system once per load."""
+    return path.is_file()
+
+
 def _source(s: dict, sources_dir: Path, bad) -> Source:
     url = s.get("url")
     if url is not None and not re.match(r"^https?://[^\s<>\"']+$", str(url)):
@@ -367,7 +488,7 @@ def _source(s: dict, sources_dir: Path, bad) -> Source:
     doc = s.get("document")
     if doc is not None:
         doc = str(doc)
-        if "/" in doc or "\\" in doc or doc.startswith(".") or not (sources_dir / doc).is_file():
+        if "/" in doc or "\\" in doc or doc.startswith(".") or not _is_file(sources_dir / doc):
             bad("sources", f"document {doc!r} does not exist in {sources_dir.parent.name}/{SOURCES_DIR}/; copy the article there or fix the file name")
     if not str(s.get("title") or "").strip():
         bad("sources", "a source without a title; give the article's headline")
