@@ -93,6 +93,12 @@ UI = {
     "legend": N_("Legend"),
     "link": N_("Link to the Shanghai-side site"),
     "shanghai_site": N_("Shanghai-side site"),
+    # Leaflet's zoom buttons (titles, read aloud), and the punctuation between items and after
+    # labels, which differs in Chinese ("、", "；", "："), for the browser script.
+    "zoom_in": N_("Zoom in"),
+    "zoom_out": N_("Zoom out"),
+    "list_separator": N_("; "),
+    "label_separator": N_(": "),
 }
 
 

@@ -67,6 +67,10 @@ def test_a_chinese_popup_shows_chinese_titles_dates_and_labels(page_for, live_ur
     for label in ("参与方", "领域", "上海方所在地", "来源", "全部协议及来源", "技术转移", "分中心"):
         assert label in text, label
     assert "January" not in text and "Parties" not in text
+    # Chinese punctuation between items and after labels, and Leaflet's buttons in Chinese.
+    assert "先进制造业；金融；生物医药；新材料" in text and "来源：" in text
+    assert page.get_attribute(".leaflet-control-zoom-in", "title") == "放大"
+    assert page.get_attribute(".leaflet-control-zoom-out", "title") == "缩小"
     # The legend too.
     legend = page.inner_text(".gm-legend")
     assert "图例" in legend and "论坛或活动" in legend and "上海方所在地" in legend
@@ -84,6 +88,7 @@ def test_a_chinese_popup_shows_the_amount_in_yi_yuan(page_for, live_url):
     page.wait_for_selector(".gm-marker", state="attached")
     text = open_popup(page, "ningbo").inner_text()
     assert "13.7 billion yuan" in text and "17 May 2020" in text
+    assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Zoom in"
 
 
 @pytest.fixture(scope="module")

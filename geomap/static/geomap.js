@@ -50,7 +50,7 @@
     function fact(label, value) {
       if (!value || (value.join && !value.length)) return;
       dl.appendChild(el("dt", null, label));
-      dl.appendChild(el("dd", null, value.join ? value.join("; ") : value));
+      dl.appendChild(el("dd", null, value.join ? value.join(L.list_separator || "; ") : value));
     }
     fact(L.parties, a.parties);
     fact(L.sectors, a.sectors);
@@ -64,9 +64,9 @@
 
     if (a.sources && a.sources.length) {
       var src = el("p", "gm-sources");
-      src.appendChild(el("span", "gm-label", L.sources + ": "));
+      src.appendChild(el("span", "gm-label", L.sources + (L.label_separator || ": ")));
       a.sources.forEach(function (s, i) {
-        if (i) src.appendChild(document.createTextNode("; "));
+        if (i) src.appendChild(document.createTextNode(L.list_separator || "; "));
         var text = s.publisher ? s.title + " (" + s.publisher + ")" : s.title;
         var url = safeUrl(s.url);
         if (url) {
@@ -201,6 +201,10 @@
     if (settings.legend !== false) legendControl(data).addTo(map);
 
     // Shanghai at the centre, every partner in view.
+    if (map.zoomControl && data.labels.zoom_in) {  // Leaflet's buttons in the page's language
+      map.removeControl(map.zoomControl);
+      map.zoomControl = L.control.zoom({ zoomInTitle: data.labels.zoom_in, zoomOutTitle: data.labels.zoom_out }).addTo(map);
+    }
     function fitAll() {
       var c = L.latLng(data.center);
       var dLat = 0.2, dLon = 0.2;
