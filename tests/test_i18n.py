@@ -17,10 +17,11 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 from conftest import GEODATA, REPO
-from geomap import i18n, tiles
+from geomap import atlas as atlas_mod, i18n, payload, tiles
 from geomap.geocode.datum import distance_m, gcj02_to_wgs84, wgs84_to_gcj02
-from geomap.options import OptionsError, parse
+from geomap.options import Options, OptionsError, parse
 from geomap.payload import KIND_LABELS, PROVINCE_LABELS, SECTOR_LABELS, TYPE_LABELS, UI
+from geomap.select import select
 from geomap.web import create_app
 
 CATALOGS = REPO / "geomap" / "translations"
@@ -213,14 +214,15 @@ def test_option_errors_stay_english_for_scripts_and_the_command_line(client):
     assert exc.value.message.translate("zh") == "tiles='google' 不是可用的底图；请使用以下之一：osm, carto-light, gaode"
 
 
-def test_the_chinese_page_has_no_english_ui_left(client):
+def test_the_chinese_page_has_no_english_ui_left(client, atlas):
     """Every label of the panel, the list, the legend and the popups is in Chinese."""
     html = client.get("/?lang=zh").get_data(as_text=True)
     panel = html[html.index("<aside"):html.index("</aside>")]
     for english in ("Search", "From year", "Type", "All sectors", "Province", "Base map", "Apply",
                     "Clear", "agreements", "partners", "Partner page", "Download the data", "Zhejiang"):
         assert re.search(rf">[^<]*\b{english}\b", panel) is None, english
-    data = payload_of(html)
+    assert "2019年7月23日" in panel and "2019-07-23" not in panel
+    data = drawn(atlas, lang="zh")
     labels = data["labels"]
     assert labels["legend"] == "图例" and labels["fallback"] == "仅有英文"
     assert [f["label"] for f in labels["families"]] == ["分中心", "协议", "项目", "论坛或活动"]
@@ -286,8 +288,16 @@ def test_the_language_switch_keeps_the_choice_and_the_filters_in_the_url(client)
 # -- data: Chinese fields and the visible fallback ------------------------------------------------
 
 def payload_of(html: str) -> dict:
+    """The map's data as a page carries it (its exact shape is geomap.js's business)."""
     m = re.search(r'<script type="application/json" id="[^"]+-data">(.*?)</script>', html, re.S)
     return json.loads(m.group(1))
+
+
+def drawn(atlas, *, lang: str, tiles_key: str = "osm", **opts) -> dict:
+    """Everything the map shows for these options, in full: payload.build's dict."""
+    options = Options(**opts)
+    return payload.build(atlas, select(atlas, options, partner_filters=False), options,
+                         lang=lang, gcj02=tiles.get(tiles_key).gcj02)
 
 
 @pytest.fixture()
@@ -306,9 +316,9 @@ def missing_zh_client(data_copy):
     return create_app({"TESTING": True, "GEOMAP_DATA_DIR": str(data_copy)}).test_client()
 
 
-def test_missing_chinese_falls_back_to_english_with_a_visible_mark(missing_zh_client):
+def test_missing_chinese_falls_back_to_english_with_a_visible_mark(missing_zh_client, data_copy):
     html = missing_zh_client.get("/?lang=zh").get_data(as_text=True)
-    data = payload_of(html)
+    data = drawn(atlas_mod.build(data_copy), lang="zh")
     a = next(a for a in data["agreements"] if a["id"] == "fenhu-branch-center-framework")
     assert a["title"].startswith("Cooperation Framework Agreement") and a["tfb"] is True
     assert a["summary"].startswith("Signed at the regional") and a["sfb"] is True
@@ -333,7 +343,7 @@ def test_missing_chinese_falls_back_to_english_with_a_visible_mark(missing_zh_cl
 def test_shipped_records_without_chinese_are_marked(client, atlas):
     """Beilun's project has no established Chinese title: it shows in English, marked."""
     no_title = set(atlas.agreements.loc[atlas.agreements["title_zh"].isna(), "agreement_id"])
-    data = payload_of(client.get("/?lang=zh").get_data(as_text=True))
+    data = drawn(atlas, lang="zh")
     for a in data["agreements"]:
         assert a["tfb"] is (a["id"] in no_title)
     no_name = set(atlas.partners.index[atlas.partners["name_zh"].isna()])
@@ -428,8 +438,7 @@ def test_the_page_draws_the_chosen_base_map_with_its_attribution(client, key):
 
 
 def test_gaode_shifts_every_point_shown_to_gcj02_and_osm_does_not(client, atlas):
-    osm = payload_of(client.get("/?lang=en&tiles=osm").get_data(as_text=True))
-    gaode = payload_of(client.get("/?lang=en&tiles=gaode").get_data(as_text=True))
+    osm, gaode = drawn(atlas, lang="en", tiles_key="osm"), drawn(atlas, lang="en", tiles_key="gaode")
     for group in ("partners", "sites"):
         for a, b in zip(osm[group], gaode[group]):
             place = atlas.places.loc[a["id"]]
@@ -439,6 +448,10 @@ def test_gaode_shifts_every_point_shown_to_gcj02_and_osm_does_not(client, atlas)
             assert 300 < distance_m(a["ll"][1], a["ll"][0], b["ll"][1], b["ll"][0]) < 700
     shift = distance_m(*reversed(osm["center"]), *reversed(gaode["center"]))
     assert 300 < shift < 700
+    # The pages draw what the options say.
+    for key, data in (("osm", osm), ("gaode", gaode)):
+        page = payload_of(client.get(f"/?lang=en&tiles={key}").get_data(as_text=True))
+        assert page["center"] == data["center"]
 
 
 @pytest.mark.parametrize("path", [
