@@ -186,5 +186,36 @@ def export(layer: str, fmt: str, output: Path | None, **filters):
         click.echo(f"wrote {output} ({len(data):,} bytes)", err=True)
 
 
+@main.command()
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The HTML file to write, e.g. map.html.")
+@click.option("--lang", help="Language of the map: en or zh (default en).")
+@click.option("--tiles", help="Base map: osm, carto-light or gaode (default: GEOMAP_DEFAULT_TILES, else osm).")
+@click.option("--controls/--no-controls", default=True, show_default=True, help="Zoom buttons and scale.")
+@click.option("--legend/--no-legend", default=True, show_default=True, help="The legend.")
+@click.option("--height", help="Map height in pixels (default: the whole window).")
+@click.option("--popup", is_flag=True, help="Open the --partner's popup when the map opens.")
+@click.option("--base-url", help="The geomap site's address (https://...): popups then link to its partner pages.")
+@filter_options
+@friendly
+def build(output: Path, lang: str | None, tiles: str | None, controls: bool, legend: bool,
+          height: str | None, popup: bool, base_url: str | None, **filters):
+    """Write a standalone HTML map that works when opened from disk (on --partner it focuses)."""
+    import re
+
+    from .layers import write_atomic
+    from .standalone import build_html
+
+    if base_url is not None and not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", base_url):
+        _fail(f"--base-url {base_url!r} is not a web address; write https://host[/path]", EXIT_USAGE)
+    atlas = atlas_mod.build(_data_dir())
+    options = _options(atlas, lang=lang, tiles=tiles, height=height, controls="1" if controls else "0",
+                       legend="1" if legend else "0", popup="1" if popup else None, **filters)
+    if options.popup and not options.partner:
+        _fail("--popup opens the --partner's popup: name a --partner too", EXIT_USAGE)
+    data = build_html(atlas, options, lang=options.lang or "en", base_url=base_url).encode("utf-8")
+    write_atomic(data, output)
+    click.echo(f"wrote {output} ({len(data):,} bytes); it works opened from disk, and asks only for map tiles", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -98,10 +98,12 @@
     var ol = el("ol", "gm-agreements" + (list.length > 2 ? " gm-scroll" : ""));
     list.forEach(function (ai) { ol.appendChild(agreementItem(data, data.agreements[ai])); });
     box.appendChild(ol);
-    var more = el("a", "gm-more", L.more + " →");
-    more.href = p.url;
-    if (window.top !== window.self) more.target = "_blank";
-    box.appendChild(more);
+    if (p.url) { // a standalone file (geomap build) may have no site to link to
+      var more = el("a", "gm-more", L.more + " →");
+      more.href = p.url;
+      if (window.top !== window.self) more.target = "_blank";
+      box.appendChild(more);
+    }
     return box;
   }
 
