@@ -46,6 +46,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(static.bp)
+    from . import embed, security
+
+    embed.register(app)     # /embed, /embed/code, /oembed, and the oembed_link() template global
+    security.register(app)  # framing (GEOMAP_FRAME_ANCESTORS, checked here), CSP, nosniff
 
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(

@@ -1,0 +1,121 @@
+"""Response headers that decide who may frame the app, and what its pages may load.
+
+Framing (spec section 7, "Embeds behave"):
+
+- /embed (and its error pages, so a partner sees why a bad snippet fails) and /assets/ may be
+  framed by any site. The operator narrows that with GEOMAP_FRAME_ANCESTORS, a list of origins
+  separated by spaces or commas (``https://www.example.org, https://*.example.net``), sent as
+  CSP ``frame-ancestors 'self' <origins>``. 'self' stays in so that /embed/code can preview.
+- Every other route sends ``frame-ancestors 'self'`` and ``X-Frame-Options: SAMEORIGIN``.
+  X-Frame-Options ALLOW-FROM is ignored by browsers and never sent.
+
+"Any site" is expressed by sending no frame-ancestors directive at all rather than ``*``: in
+CSP ``*`` does not match ancestors such as a file:// page, where a webmaster tries a snippet.
+
+HTML pages also get a content security policy: scripts, styles, frames and fetches from this
+site only, images from this site, data: URIs and the tile servers of geomap.tiles. Scripts need
+'unsafe-inline' (folium writes the map as an inline script); the policy still keeps any page from
+loading code or sending data anywhere else.
+
+Everything gets X-Content-Type-Options: nosniff and a Referrer-Policy that still tells tile
+servers the origin (OpenStreetMap's tile policy asks for it).
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Flask, request
+
+from .. import tiles as tiles_mod
+from ..options import TILES
+
+SETTING = "GEOMAP_FRAME_ANCESTORS"
+EMBED_PATHS = ("/embed",)
+EMBED_PREFIXES = ("/assets/",)
+REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+_HOST = r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*"
+_IPV6 = r"\[[0-9a-f:.]+\]"
+_ORIGIN = re.compile(rf"^(https?)://({_HOST}|{_IPV6})(:(?P<port>\d{{1,5}}|\*))?/?$", re.IGNORECASE)
+
+
+def parse_frame_ancestors(value: object) -> tuple[str, ...] | None:
+    """The setting as CSP source expressions; None for "any site" (unset, empty or ``*``).
+
+    Raises ValueError naming the entry that is not an origin, so the app fails at start-up
+    rather than sending a policy the browser would read differently from what the operator meant.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        value = " ".join(str(v) for v in value)
+    entries = [e for e in re.split(r"[\s,]+", str(value).strip()) if e]
+    if not entries or entries == ["*"]:
+        return None
+    sources: list[str] = []
+    for entry in entries:
+        if entry == "*":
+            raise ValueError(f"{SETTING}: '*' (any site) cannot be combined with other origins; "
+                             "leave the setting empty for any site, or list the origins only")
+        if entry.lower() in ("'self'", "self"):
+            continue  # always included
+        match = _ORIGIN.match(entry)
+        port = match and match.group("port")
+        if not match or (port and port != "*" and not 0 < int(port) < 65536):
+            raise ValueError(
+                f"{SETTING}: {entry!r} is not an origin; write scheme://host[:port] with no path, "
+                "e.g. https://www.example.org or https://*.example.org, separated by spaces or commas")
+        sources.append(entry.rstrip("/").lower())
+    return tuple(dict.fromkeys(sources))
+
+
+def is_embed_path(path: str) -> bool:
+    return path in EMBED_PATHS or path.startswith(EMBED_PREFIXES)
+
+
+def content_policy(frame_ancestors: str | None) -> str:
+    img = ["'self'", "data:"]
+    for key in TILES:
+        img.extend(f"https://{h}" for h in tiles_mod.get(key).hosts)
+    directives = [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src " + " ".join(dict.fromkeys(img)),
+        "connect-src 'self'",
+        "font-src 'self' data:",
+        "frame-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+    if frame_ancestors:
+        directives.append(frame_ancestors)
+    return "; ".join(directives)
+
+
+def register(app: Flask) -> None:
+    """Check the setting once, then add the headers to every response."""
+    allow = parse_frame_ancestors(app.config.get(SETTING))
+    embed_ancestors = "frame-ancestors " + " ".join(("'self'",) + allow) if allow else None
+    own_ancestors = "frame-ancestors 'self'"
+    page_policy = {True: content_policy(embed_ancestors), False: content_policy(own_ancestors)}
+    app.extensions["geomap.frame_ancestors"] = allow
+
+    @app.after_request
+    def security_headers(response):
+        embed = is_embed_path(request.path)
+        ancestors = embed_ancestors if embed else own_ancestors
+        if response.mimetype == "text/html":
+            response.headers["Content-Security-Policy"] = page_policy[embed]
+        elif ancestors:
+            response.headers["Content-Security-Policy"] = ancestors
+        else:
+            response.headers.pop("Content-Security-Policy", None)
+        if embed:
+            response.headers.pop("X-Frame-Options", None)
+        else:
+            response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("Referrer-Policy", REFERRER_POLICY)
+        return response
