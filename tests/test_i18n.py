@@ -521,3 +521,17 @@ def test_inverse_round_trip_under_a_metre_for_every_place(atlas):
         for lon10 in range(1150, 1230, 9):
             lon, lat = lon10 / 10, lat10 / 10
             assert distance_m(lon, lat, *gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat))) < 1.0
+
+
+def test_the_snippet_builders_errors_speak_its_ui_language(client, app):
+    """/embed/code's own language is `ui`; its `lang` is the embed's."""
+    needs_route(app, "/embed/code")
+    r = client.get("/embed/code?ui=zh&lang=en&year_from=x")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and html_lang(html) == "zh-Hans"
+    assert "不是有效的年份" in html
+    assert 'href="/embed/code?lang=en&amp;year_from=x&amp;ui=en"' in html  # the switch changes ui only
+    r = client.get("/embed/code?ui=zh&resize=7")
+    assert r.status_code == 400 and "resize=&#39;7&#39; 不是开关值" in r.get_data(as_text=True)
+    r = client.get("/embed/code?ui=fr", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 400 and "ui=&#39;fr&#39; 不是可用的语言" in r.get_data(as_text=True)

@@ -101,15 +101,18 @@ def snippet(src: str, *, title: str, height: int | str, width: int | None = None
 def code():
     atlas = current_atlas()
     ui = (request.args.get("ui") or "").strip().lower()
+    # The builder's own language (its error pages' too); `lang` is the embed's.
+    page_lang = g.lang = ui if ui in LANGS else i18n.negotiate(request.accept_languages)
+    g.lang_param = "ui"
     if ui and ui not in LANGS:
-        raise BadRequest(f"ui={ui!r} is not a language; use en or zh")
+        raise BadRequest(i18n.Message(i18n.N_("ui=%(value)s is not a language; use en or zh"), value=repr(ui)))
     resize = (request.args.get("resize") or "").strip().lower()
     if resize not in ("", "0", "1"):
-        raise BadRequest(f"resize={resize!r} is not a switch; use 1 or 0")
+        raise BadRequest(i18n.Message(i18n.N_("%(name)s=%(value)s is not a switch; use 1 or 0"),
+                                      name="resize", value=repr(resize)))
     args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in CODE_PARAMS])
     options = parse(args, places=atlas.partners.index,
                     provinces=atlas.places["province"].dropna().unique())
-    page_lang = g.lang = ui or i18n.negotiate(request.accept_languages)
     options = options.with_(height=options.height or DEFAULT_HEIGHT)
 
     def build() -> str:

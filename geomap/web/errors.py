@@ -32,17 +32,28 @@ def _wants_json() -> bool:
     return request.path.startswith(("/api/", "/export/", "/oembed"))
 
 
+def _lang_param() -> str:
+    """The query parameter that holds the page's language: `lang`, unless the view said another
+    (the snippet builder's is `ui`: its `lang` is the embed's)."""
+    return g.get("lang_param", "lang")
+
+
+def _lang_in_url() -> str | None:
+    arg = (request.args.get(_lang_param()) or "").strip().lower()
+    return arg if arg in i18n.LANGS else None
+
+
 def _lang() -> str:
     """The page's language: as the view chose it, else a valid lang option, else Accept-Language."""
     lang = g.get("lang")
     if lang in i18n.LANGS:
         return lang
-    arg = (request.args.get("lang") or "").strip().lower()
-    return arg if arg in i18n.LANGS else i18n.negotiate(request.accept_languages)
+    return _lang_in_url() or i18n.negotiate(request.accept_languages)
 
 
 def _switch_url(lang: str) -> str:
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", lang)]
+    param = _lang_param()
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != param] + [(param, lang)]
     return f"{request.path}?{urlencode(args)}"
 
 
@@ -53,7 +64,7 @@ def _respond(status: int, title: str, message: str | Message):
         return resp
     lang = g.lang = _lang()
     text = message.translate(lang) if isinstance(message, Message) else message
-    in_url = (request.args.get("lang") or "").strip().lower() in i18n.LANGS
+    in_url = _lang_in_url() is not None
     html = render_template("error.html", status=status, title=i18n.gettext(lang, title), message=text,
                            lang=lang, switch={code: _switch_url(code) for code in i18n.LANGS},
                            home="/?" + urlencode({"lang": lang}) if in_url else "/")
