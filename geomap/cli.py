@@ -207,11 +207,15 @@ def build(output: Path, lang: str | None, tiles: str | None, controls: bool, leg
 
     if base_url is not None and not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", base_url):
         _fail(f"--base-url {base_url!r} is not a web address; write https://host[/path]", EXIT_USAGE)
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        _fail(f"no directory {str(folder)!r} to write {output.name} into; create it first")
     atlas = atlas_mod.build(_data_dir())
     options = _options(atlas, lang=lang, tiles=tiles, height=height, controls="1" if controls else "0",
                        legend="1" if legend else "0", popup="1" if popup else None, **filters)
     if options.popup and not options.partner:
         _fail("--popup opens the --partner's popup: name a --partner too", EXIT_USAGE)
+    click.echo(f"geomap: drawing {len(atlas.records.agreements):,} agreements into {output}...", err=True)
     data = build_html(atlas, options, lang=options.lang or "en", base_url=base_url).encode("utf-8")
     write_atomic(data, output)
     click.echo(f"wrote {output} ({len(data):,} bytes); it works opened from disk, and asks only for map tiles", err=True)

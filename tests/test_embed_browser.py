@@ -114,7 +114,14 @@ def test_partner_page_embeds_a_focused_map_in_its_language(page_for, live_url, h
     assert [u for u in frame_requests if urlsplit(u).netloc != geomap_host and u not in tiles] == []
     assert watch.foreign_requests() == []
     assert watch.errors == []
+    # Links open new tabs (<base target="_blank">), but Leaflet's own buttons stay buttons.
+    zoom = frame.evaluate("window.geomapView.map.getZoom()")
+    frame.locator(".leaflet-popup-close-button").click()
+    popup.wait_for(state="detached")
+    frame.locator(".leaflet-control-zoom-in").click()
+    frame.wait_for_function(f"() => window.geomapView.map.getZoom() === {zoom + 1}")
     assert len(page.context.pages) == 1
+    assert urlsplit(frame.url).path == "/embed"
 
 
 def test_wheel_scrolls_the_host_page_and_ctrl_wheel_zooms(page_for, live_url, host):
