@@ -418,6 +418,10 @@ def _agreement(item: dict, name: str, place_ids: set[str], sources_dir: Path,
 
     parties = []
     for p in _list(item, "parties", bad, of=dict):
+        extra = sorted(set(p) - {"name", "role", "__line__"}, key=str)
+        if extra:
+            bad("parties", f"a party has the unknown key(s) {', '.join(map(str, extra))}; each party is "
+                           "{name, role} (quote a name that holds a comma)")
         if not str(p.get("name") or "").strip():
             bad("parties", "a party without a name; give each party {name, role}")
         else:

@@ -391,3 +391,18 @@ def test_problem_file_for_relative_data_dir(data_copy, monkeypatch):
     problems = problems_of(Path("."))
     problem = find(problems, "places.csv", "shaoxing", "lon")
     assert not problem.file.startswith("/"), problem.file
+
+
+def test_party_name_with_an_unquoted_comma_is_reported(data_copy):
+    """YAML reads {name: Qingpu District, Shanghai, role: x} as three keys: say so."""
+    path = data_copy / "agreements.yaml"
+    text = path.read_text(encoding="utf-8")
+    broken = text.replace('{name: "Qingpu District, Shanghai", role: signatory}',
+                          "{name: Qingpu District, Shanghai, role: signatory}")
+    assert broken != text
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        load(data_copy)
+    [problem] = err.value.problems
+    assert problem.record == "qingpu-wujiang-jiashan-2019-work-plan"
+    assert problem.field == "parties" and "Shanghai" in problem.message and "quote" in problem.message
