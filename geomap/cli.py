@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import atlas as atlas_mod
+from . import ConfigError, atlas as atlas_mod
 from .load import PLACES_FILE, DataError
 from .options import OptionsError, parse
 from .records import AGREEMENT_TYPES, PRECISION_CODES, SECTORS
@@ -40,6 +40,8 @@ def friendly(fn):
             _fail(f"{n} problem{'s' if n != 1 else ''} in the data; fix the lines above")
         except OptionsError as exc:
             _fail(str(exc), EXIT_USAGE)
+        except ConfigError as exc:
+            _fail(f"configuration: {exc}", EXIT_USAGE)
         except OSError as exc:
             _fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
         except click.exceptions.Exit:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import xyzservices.providers as xyz
 
+from . import ConfigError
+
 DEFAULT_TILES = "osm"
 
 
@@ -65,5 +67,5 @@ def default_key(configured: str | None = None) -> str:
     value = configured or os.environ.get("GEOMAP_DEFAULT_TILES") or DEFAULT_TILES
     key = str(value).strip().lower()
     if key not in KEYS:
-        raise ValueError(f"GEOMAP_DEFAULT_TILES={value!r} is not a base map; use one of {', '.join(KEYS)}")
+        raise ConfigError(f"GEOMAP_DEFAULT_TILES={value!r} is not a base map; use one of {', '.join(KEYS)}")
     return key

@@ -214,3 +214,19 @@ def test_export_to_missing_directory_fails_cleanly(tmp_path):
     assert "Traceback" not in result.output
     assert not out.exists() and not out.parent.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("GEOMAP_FRAME_ANCESTORS", "ftp://partner.example"),
+    ("GEOMAP_DEFAULT_TILES", "google"),
+])
+def test_a_bad_setting_stops_serve_with_one_line(setting, value):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, **{setting: value})
+    out = subprocess.run([sys.executable, "-m", "geomap.cli", "serve", "--port", "1"],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and setting in lines[0] and "Traceback" not in out.stderr

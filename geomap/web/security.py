@@ -26,7 +26,7 @@ import re
 
 from flask import Flask, request
 
-from .. import tiles as tiles_mod
+from .. import ConfigError, tiles as tiles_mod
 from ..options import TILES
 
 SETTING = "GEOMAP_FRAME_ANCESTORS"
@@ -42,7 +42,7 @@ _ORIGIN = re.compile(rf"^(https?)://({_HOST}|{_IPV6})(:(?P<port>\d{{1,5}}|\*))?/
 def parse_frame_ancestors(value: object) -> tuple[str, ...] | None:
     """The setting as CSP source expressions; None for "any site" (unset, empty or ``*``).
 
-    Raises ValueError naming the entry that is not an origin, so the app fails at start-up
+    Raises ConfigError naming the entry that is not an origin, so the app fails at start-up
     rather than sending a policy the browser would read differently from what the operator meant.
     """
     if value is None:
@@ -55,14 +55,14 @@ def parse_frame_ancestors(value: object) -> tuple[str, ...] | None:
     sources: list[str] = []
     for entry in entries:
         if entry == "*":
-            raise ValueError(f"{SETTING}: '*' (any site) cannot be combined with other origins; "
+            raise ConfigError(f"{SETTING}: '*' (any site) cannot be combined with other origins; "
                              "leave the setting empty for any site, or list the origins only")
         if entry.lower() in ("'self'", "self"):
             continue  # always included
         match = _ORIGIN.match(entry)
         port = match and match.group("port")
         if not match or (port and port != "*" and not 0 < int(port) < 65536):
-            raise ValueError(
+            raise ConfigError(
                 f"{SETTING}: {entry!r} is not an origin; write scheme://host[:port] with no path, "
                 "e.g. https://www.example.org or https://*.example.org, separated by spaces or commas")
         sources.append(entry.rstrip("/").lower())
