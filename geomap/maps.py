@@ -5,6 +5,13 @@ script (static/geomap.js) from a JSON payload, because folium's own elements can
 the map needs: PolyLine drops `interactive`, so lines would steal clicks from markers; Popup
 and Tooltip take raw HTML (a backtick or ${...} in a tooltip runs as code); and ten thousand
 inlined popups make a page of many megabytes. The script builds each popup on click, as text.
+
+Two ways to carry the data (docs/performance.md has the measurements behind them):
+- inline: the whole payload in the page, popups included. Small maps, and `geomap build`'s
+  standalone file, which must work from disk with no server to ask.
+- loaded: above INLINE_MAX agreements, when a web app serves the page, the page carries only
+  settings; the script fetches the drawing data in columns (payload.compact) from the cached
+  /api/map.json, and each popup's agreements from /api/map/<partner>.json on click.
 """
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ import folium
 from branca.element import Figure, MacroElement
 from jinja2 import Template
 
+from html import escape as html_escape
+
 from . import assets, payload, tiles as tiles_mod
 from .atlas import Atlas
 from .options import Options
@@ -23,6 +32,8 @@ from .select import select
 
 # Above this many partner places, markers cluster at low zoom.
 CLUSTER_ABOVE = 150
+# Above this many agreements a served page loads its data instead of inlining it.
+INLINE_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -65,8 +76,35 @@ class PartnerLayer(MacroElement):
     def __init__(self, data_json: str, settings: dict):
         super().__init__()
         self._name = "GeomapPartners"
-        self.data_json = data_json
+        # branca compiles every element's rendered HTML as a Jinja template: megabytes of
+        # JSON cost seconds there. A placeholder goes through instead, replaced after render.
+        self.data_json = DATA_PLACEHOLDER
+        self.real_json = data_json
         self.settings = settings
+
+
+DATA_PLACEHOLDER = "@@geomap-data-d41d8cd98f00b204@@"
+
+
+class MapSource:
+    """Where a served page's data comes from when it is not inline (geomap.web.pages)."""
+
+    partner_url = "/partners/{id}"
+
+    def publish(self, options: Options, lang: str, gcj02: bool, data: dict) -> dict:
+        """Make the data fetchable; return the script's settings (dataUrl, popupUrl)."""
+        raise NotImplementedError
+
+
+def _web_source() -> MapSource | None:
+    """The running web app's MapSource, inside a request; None elsewhere (CLI, tests)."""
+    try:
+        from flask import current_app, has_request_context
+    except ImportError:  # pragma: no cover
+        return None
+    if not has_request_context():
+        return None
+    return current_app.extensions.get("geomap.map_source")
 
 
 def _stable_ids(root) -> None:
@@ -84,12 +122,21 @@ def _stable_ids(root) -> None:
 
 def build_map(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | None = None,
               embed: bool = False, asset_url: Callable[[str], str] = assets.url,
-              partner_url: str = "/partners/{id}", height: str = "100%") -> MapParts:
-    """Everything the map shows for these options, rendered."""
+              partner_url: str = "/partners/{id}", height: str = "100%",
+              source: MapSource | None | str = "auto") -> MapParts:
+    """Everything the map shows for these options, rendered.
+
+    `source`: "auto" loads the data from the web app serving this request when the map is
+    large (see the module's docstring); None always inlines it.
+    """
     tiles = tiles_mod.get(options.tiles or tiles_key or tiles_mod.default_key())
     selection = select(atlas, options, partner_filters=False)
+    if source == "auto":
+        source = _web_source()
+    loaded = (source is not None and partner_url == source.partner_url
+              and selection.agreements["agreement_id"].nunique() > INLINE_MAX)
     data = payload.build(atlas, selection, options, lang=lang, gcj02=tiles.gcj02,
-                         partner_url=partner_url)
+                         partner_url=partner_url, details=not loaded)
 
     map_options = {}
     if embed:
@@ -111,10 +158,20 @@ def build_map(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | Non
         "legend": options.legend, "controls": options.controls, "embed": embed,
         "cluster": len(data["partners"]) > CLUSTER_ABOVE,
     }
-    m.add_child(PartnerLayer(payload.to_json(data), settings))
+    if loaded:
+        settings.update(source.publish(options, lang, tiles.gcj02, data))
+        settings.update(focus=options.partner, popup=bool(options.popup))
+        layer = PartnerLayer("null", settings)
+    else:
+        layer = PartnerLayer(payload.to_json(data), settings)
+    m.add_child(layer)
 
     figure = _PartsFigure()
     figure.add_child(m)
     _stable_ids(figure)
     header, html, script = figure.render().split("\x00")
+    if loaded:  # start the data's download before the scripts in <head> have run
+        header = (f'<link rel="preload" href="{html_escape(settings["dataUrl"])}" as="fetch" '
+                  f'crossorigin="anonymous">\n' + header)
+    html = html.replace(DATA_PLACEHOLDER, layer.real_json, 1)
     return MapParts(header, html, script, data)

@@ -55,7 +55,7 @@
     fact(L.parties, a.parties);
     fact(L.sectors, a.sectors);
     fact(L.amount, a.amount);
-    fact(L.shanghai_site, data.sites[a.s] && data.sites[a.s].name);
+    fact(L.shanghai_site, a.site || (data.sites[a.s] && data.sites[a.s].name));
     li.appendChild(dl);
 
     var summary = el("p", "gm-summary", a.summary);
@@ -84,7 +84,27 @@
     return li;
   }
 
-  function partnerPopup(data, index, agreementsOf) {
+  // A large map's page carries no agreement details: a popup fetches its partner's (once).
+  function loadAgreements(data, index, ol, onLoad) {
+    var p = data.partners[index];
+    function fill(items) {
+      items.forEach(function (a) { ol.appendChild(agreementItem(data, a)); });
+      ol.removeAttribute("aria-busy");
+    }
+    // Loaded before: filled now. Else filled when fetched, and the popup told to update,
+    // which makes its content again, from what is then loaded.
+    if (data.loaded[p.id]) { fill(data.loaded[p.id]); return; }
+    ol.setAttribute("aria-busy", "true");
+    fetch(data.popupUrl.split("{id}").join(encodeURIComponent(p.id)), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (d) { data.loaded[p.id] = d.agreements; fill(d.agreements); if (onLoad) onLoad(); })
+      .catch(function (e) {
+        ol.removeAttribute("aria-busy");
+        ol.appendChild(el("li", "gm-error", String(e && e.message || e)));
+      });
+  }
+
+  function partnerPopup(data, index, agreementsOf, onLoad) {
     var p = data.partners[index];
     var L = data.labels;
     var box = el("div", "gm-popup");
@@ -96,7 +116,8 @@
     box.appendChild(el("p", "gm-kind", p.kind + " · " +
       (list.length === 1 ? L.agreements_one : L.agreements_many.replace("%(n)s", list.length))));
     var ol = el("ol", "gm-agreements" + (list.length > 2 ? " gm-scroll" : ""));
-    list.forEach(function (ai) { ol.appendChild(agreementItem(data, data.agreements[ai])); });
+    if (data.lazy) loadAgreements(data, index, ol, onLoad);
+    else list.forEach(function (ai) { ol.appendChild(agreementItem(data, data.agreements[ai])); });
     box.appendChild(ol);
     if (p.url) { // a standalone file (geomap build) may have no site to link to
       var more = el("a", "gm-more", L.more + " →");
@@ -132,29 +153,76 @@
     return control;
   }
 
+  // payload.compact's columns back into the shape payload.build gives.
+  function expand(d, settings) {
+    var P = d.partners, fb = {}, focus = null;
+    P.fb.forEach(function (i) { fb[i] = true; });
+    var partners = P.id.map(function (id, i) {
+      if (id === settings.focus) focus = i;
+      return {
+        id: id, name: P.name[i], fb: !!fb[i], ll: [P.lat[i], P.lon[i]], kind: d.kinds[P.kind[i]],
+        fam: d.fams[P.fam[i]], n: P.n[i], url: d.url ? d.url.split("{id}").join(encodeURIComponent(id)) : null
+      };
+    });
+    var agreements = d.agreements.map(function (row) {
+      return { fam: d.fams[row[0]], s: row[1], p: row.slice(2) };
+    });
+    return {
+      lang: d.lang, center: d.center, partners: partners, sites: d.sites, agreements: agreements,
+      labels: d.labels, focus: focus, popup: !!settings.popup,
+      sorted: true, lazy: true, popupUrl: settings.popupUrl, loaded: {}
+    };
+  }
+
+  // A small map comes inline; a large one (settings.dataUrl) is fetched from the cached API.
   function draw(map, data, settings) {
     settings = settings || {};
+    if (data || !settings.dataUrl) return render(map, data, settings);
+    var done = fetch(settings.dataUrl, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (d) { return render(map, expand(d, settings), settings); });
+    done.catch(function (e) {
+      map.getContainer().setAttribute("data-geomap-error", String(e && e.message || e));
+      document.dispatchEvent(new CustomEvent("geomap:error", { detail: { error: String(e) } }));
+      if (window.console) console.error("geomap: the map's data could not be loaded:", e);
+    });
+    return done;
+  }
+
+  function render(map, data, settings) {
     var agreementsOf = {};
     var linksOf = {};
     var lines = [];
 
-    // Links first, under the markers, and never interactive.
+    // Links first, under the markers, and never interactive. Past a thousand links: one canvas
+    // path per family rather than a layer per link (~30 ms a thousand to make, more to draw),
+    // hairlines without dashes (several times faster where the canvas is drawn in software, and
+    // clearer in the mass), and drawn just after the markers rather than before them.
+    var linkCount = 0;
+    data.agreements.forEach(function (a) { linkCount += a.p.length; });
+    var many = linkCount > 1000;
+    function lineStyle(fam) {
+      return { interactive: false, color: colorOf(data, fam), weight: many ? 1 : 2, opacity: 0.55,
+               dashArray: fam === "forum" && !many ? "4 6" : null, className: "gm-link" };
+    }
+    var segments = {};
     data.agreements.forEach(function (a, ai) {
       var site = data.sites[a.s];
       a.p.forEach(function (pi) {
         (agreementsOf[pi] = agreementsOf[pi] || []).push(ai);
-        var line = L.polyline([site.ll, data.partners[pi].ll], {
-          interactive: false, color: colorOf(data, a.fam), weight: 2, opacity: 0.55,
-          dashArray: a.fam === "forum" ? "4 6" : null, className: "gm-link"
-        });
-        (linksOf[pi] = linksOf[pi] || []).push(line);
-        lines.push(line);
+        var link = { ll: [site.ll, data.partners[pi].ll], fam: a.fam };
+        if (many) (segments[a.fam] = segments[a.fam] || []).push(link.ll);
+        else lines.push(link.line = L.polyline(link.ll, lineStyle(a.fam)));
+        (linksOf[pi] = linksOf[pi] || []).push(link);
       });
     });
-    L.layerGroup(lines).addTo(map);
+    Object.keys(segments).forEach(function (fam) { lines.push(L.polyline(segments[fam], lineStyle(fam))); });
+    var linkLayer = L.layerGroup(lines);
+    if (!many) linkLayer.addTo(map);
+    var highlight = null;  // a large map's focused links, drawn over the rest
 
-    // Newest first inside each popup.
-    Object.keys(agreementsOf).forEach(function (k) {
+    // Newest first inside each popup (compact data comes sorted).
+    if (!data.sorted) Object.keys(agreementsOf).forEach(function (k) {
       agreementsOf[k].sort(function (x, y) {
         return data.agreements[y].iso.localeCompare(data.agreements[x].iso);
       });
@@ -164,15 +232,17 @@
     var layer = settings.cluster
       ? L.markerClusterGroup({ showCoverageOnHover: false, disableClusteringAtZoom: 12, chunkedLoading: true })
       : L.featureGroup();
+    // Thousands of markers: one icon object per family and size, tooltips made when shown.
+    var icons = {};
     data.partners.forEach(function (p, i) {
       var size = Math.round(14 + 4 * Math.sqrt(p.n));
-      var marker = L.marker(p.ll, {
-        icon: L.divIcon({ className: "gm-marker gm-fam-" + p.fam, iconSize: [size, size] }),
-        keyboard: true, riseOnHover: true, alt: p.name
-      });
-      marker.bindTooltip(el("span", "gm-tooltip", p.name), { direction: "top", offset: [0, -size / 2] });
-      marker.bindPopup(function () { return partnerPopup(data, i, agreementsOf); },
-        { maxWidth: 360, minWidth: 240, autoPanPadding: [24, 24] });
+      var iconKey = p.fam + "/" + size;
+      var icon = icons[iconKey] || (icons[iconKey] = L.divIcon({ className: "gm-marker gm-fam-" + p.fam, iconSize: [size, size] }));
+      var marker = L.marker(p.ll, { icon: icon, keyboard: true, riseOnHover: true, alt: p.name });
+      marker.bindTooltip(function () { return el("span", "gm-tooltip", p.name); }, { direction: "top", offset: [0, -size / 2] });
+      marker.bindPopup(function () {
+        return partnerPopup(data, i, agreementsOf, function () { if (marker.isPopupOpen()) marker.getPopup().update(); });
+      }, { maxWidth: 360, minWidth: 240, autoPanPadding: [24, 24] });
       marker.on("add", function () {
         var node = marker.getElement();
         if (!node) return;
@@ -181,8 +251,9 @@
         node.style.setProperty("--gm-color", colorOf(data, p.fam));
       });
       markers.push(marker);
-      layer.addLayer(marker);
     });
+    if (layer.addLayers) layer.addLayers(markers);
+    else markers.forEach(function (m) { layer.addLayer(m); });
     layer.addTo(map);
 
     // Shanghai-side sites: where the agreements were signed or whom they bind.
@@ -201,12 +272,12 @@
     siteLayer.addTo(map);
 
     if (settings.legend !== false) legendControl(data).addTo(map);
-
-    // Shanghai at the centre, every partner in view.
     if (map.zoomControl && data.labels.zoom_in) {  // Leaflet's buttons in the page's language
       map.removeControl(map.zoomControl);
       map.zoomControl = L.control.zoom({ zoomInTitle: data.labels.zoom_in, zoomOutTitle: data.labels.zoom_out }).addTo(map);
     }
+
+    // Shanghai at the centre, every partner in view.
     function fitAll() {
       var c = L.latLng(data.center);
       var dLat = 0.2, dLon = 0.2;
@@ -221,7 +292,16 @@
       var p = data.partners[index];
       if (!p) return;
       lines.forEach(function (l) { l.setStyle({ opacity: 0.15, weight: 1.5 }); });
-      (linksOf[index] || []).forEach(function (l) { l.setStyle({ opacity: 0.95, weight: 4 }); l.bringToFront(); });
+      if (highlight) map.removeLayer(highlight);
+      if (many) {
+        highlight = L.layerGroup((linksOf[index] || []).map(function (k) {
+          return L.polyline(k.ll, L.extend(lineStyle(k.fam), {
+            opacity: 0.95, weight: 4, dashArray: k.fam === "forum" ? "4 6" : null
+          }));
+        })).addTo(map);
+      } else {
+        (linksOf[index] || []).forEach(function (k) { k.line.setStyle({ opacity: 0.95, weight: 4 }); k.line.bringToFront(); });
+      }
       var pts = [p.ll];
       (agreementsOf[index] || []).forEach(function (ai) { pts.push(data.sites[data.agreements[ai].s].ll); });
       map.fitBounds(L.latLngBounds(pts).pad(0.25), { maxZoom: 10 });
@@ -235,6 +315,10 @@
     if (data.focus !== null && data.focus !== undefined) focus(data.focus, data.popup);
     else if (data.partners.length) fitAll();
     else map.setView(data.center, 8);
+    if (many) setTimeout(function () {  // the markers are what a visitor looks for first
+      linkLayer.addTo(map);
+      if (highlight) highlight.remove().addTo(map);  // over the links
+    }, 0);
 
     var api = {
       map: map, markers: markers, lines: lines, data: data,

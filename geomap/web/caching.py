@@ -47,6 +47,10 @@ class RenderCache:
                 self.nbytes -= len(old)
         return body
 
+    def put(self, key, body: bytes) -> None:
+        """Store a body built elsewhere (a page builds its map's data as a side effect)."""
+        self.get_or_build(key, lambda: body)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
@@ -61,7 +65,11 @@ def etag_for(version: str, key: tuple) -> str:
 
 
 def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
-           max_age: int = 300, headers: dict | None = None, vary: str | None = None) -> Response:
+           max_age: int = 300, headers: dict | None = None, vary: str | None = None,
+           store: bool = True) -> Response:
+    """The response for `key`: 304 on a matching If-None-Match, else the body from the render
+    cache, built on a miss. store=False builds every time (bodies cheap to build and too many
+    to keep, such as one popup per partner) but keeps the ETag and 304s."""
     from . import current_atlas
 
     version = current_atlas().version
@@ -76,7 +84,8 @@ def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
             body = build()
             return body.encode("utf-8") if isinstance(body, str) else body
 
-        resp = Response(cache.get_or_build((version, key), build_bytes), content_type=_content_type(mimetype))
+        body = cache.get_or_build((version, key), build_bytes) if store else build_bytes()
+        resp = Response(body, content_type=_content_type(mimetype))
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = f"public, max-age={max_age}"
     if vary:

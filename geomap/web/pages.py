@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request, ur
 from .. import i18n
 from ..maps import build_map
 from ..options import Options
-from ..payload import SECTOR_LABELS, TYPE_LABELS
+from ..payload import SECTOR_LABELS, TYPE_LABELS, add_details
 from ..select import select
 from . import current_atlas, request_options
 from .caching import cached
@@ -49,6 +49,7 @@ def index():
         data = parts.data
         rows = []
         newest_first = sorted(data["agreements"], key=lambda a: a["iso"], reverse=True)
+        add_details(atlas, newest_first[:LIST_LIMIT], lang)  # a large map's data has none
         for a in newest_first[:LIST_LIMIT]:
             partner = data["partners"][a["p"][0]]
             rows.append({"agreement": a, "partner": partner,
@@ -92,6 +93,7 @@ def partner(partner_id: str):
                           tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"))
         agreements = [a for a in parts.data["agreements"] if parts.data["focus"] in a["p"]]
         agreements.sort(key=lambda a: a["iso"], reverse=True)
+        add_details(atlas, agreements, lang)
         return render_template("partner.html", parts=parts, options=options, lang=lang,
                                place=row, name=name, name_fallback=fallback,
                                agreements=agreements, sites=parts.data["sites"],
@@ -105,3 +107,100 @@ def lang_url(lang: str) -> str:
     args = request.args.to_dict(flat=False)
     args["lang"] = [lang]
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+# -- a large map's data, loaded by the page's script (maps.INLINE_MAX) ------------------------
+
+from urllib.parse import urlencode  # noqa: E402
+
+from werkzeug.datastructures import MultiDict  # noqa: E402
+
+from .. import payload, tiles as tiles_mod  # noqa: E402
+from ..maps import MapSource  # noqa: E402
+from ..options import parse  # noqa: E402
+
+# The options that change a map's data; lang and the base map's datum too.
+DATA_FILTERS = ("year_from", "year_to", "type", "sector", "province", "q")
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _data_key(options: Options, lang: str, gcj02: bool) -> tuple:
+    filters = tuple((name, getattr(options, name)) for name in DATA_FILTERS)
+    return ("map-data", lang, gcj02, filters)
+
+
+def _data_query(version: str, options: Options, lang: str, tiles: str | None) -> str:
+    pairs = [("v", version), ("lang", lang)]
+    if tiles:
+        pairs.append(("tiles", tiles))
+    pairs += [(k, v) for k, v in options.query() if k in DATA_FILTERS]
+    return urlencode(pairs)
+
+
+class WebMapSource(MapSource):
+    def publish(self, options: Options, lang: str, gcj02: bool, data: dict) -> dict:
+        atlas = current_atlas()
+        tiles = options.tiles or current_app.config.get("GEOMAP_DEFAULT_TILES")
+        query = _data_query(atlas.version, options, lang, tiles)
+        # The page has just computed what /api/map.json would: keep it for the script's request.
+        body = payload.to_json(payload.compact(data, self.partner_url)).encode("utf-8")
+        current_app.extensions["geomap.cache"].put((atlas.version, _data_key(options, lang, gcj02)), body)
+        return {"dataUrl": url_for("pages.map_data") + "?" + query,
+                "popupUrl": url_for("pages.map_popup", partner_id="ID").replace("/ID.json", "/{id}.json") + "?" + query}
+
+
+@bp.record_once
+def _install(state) -> None:
+    state.app.extensions.setdefault("geomap.map_source", WebMapSource())
+
+
+def _data_options() -> tuple[Options, str, bool]:
+    """The request's options without the version tag (it only busts caches), with lang and
+    the base map's datum resolved as the page that asked resolved them."""
+    atlas = current_atlas()
+    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k != "v"])
+    options = parse(args, places=atlas.partners.index, provinces=atlas.places["province"].dropna().unique())
+    lang = options.lang or i18n.negotiate(request.accept_languages)
+    tiles = tiles_mod.get(options.tiles or current_app.config.get("GEOMAP_DEFAULT_TILES") or tiles_mod.default_key())
+    return options, lang, tiles.gcj02
+
+
+def _data_headers() -> dict:
+    """A URL that names the current data version may be cached for good; an older one not."""
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if request.args.get("v") == current_atlas().version:
+        headers["Cache-Control"] = IMMUTABLE
+    return headers
+
+
+@bp.get("/api/map.json")
+def map_data():
+    """The map's drawing data in columns (payload.compact), for pages above maps.INLINE_MAX."""
+    atlas = current_atlas()
+    options, lang, gcj02 = _data_options()
+
+    def build() -> str:
+        selection = select(atlas, options, partner_filters=False)
+        data = payload.build(atlas, selection, options, lang=lang, gcj02=gcj02, details=False)
+        return payload.to_json(payload.compact(data, WebMapSource.partner_url))
+
+    return cached(_data_key(options, lang, gcj02), build, mimetype="application/json",
+                  max_age=300, headers=_data_headers(),
+                  vary=None if options.lang else "Accept-Language")
+
+
+@bp.get("/api/map/<partner_id>.json")
+def map_popup(partner_id: str):
+    """One partner's agreements, in the page's language and filters: a popup's content."""
+    atlas = current_atlas()
+    options, lang, _ = _data_options()
+    if partner_id not in atlas.partners.index:
+        abort(404, description=f"No partner place has the id {partner_id!r}.")
+
+    def build() -> str:
+        selection = select(atlas, options.with_(partner=partner_id))
+        return payload.to_json(payload.popup(atlas, selection, partner_id, lang=lang))
+
+    key = ("map-popup", partner_id, *_data_key(options, lang, False))
+    return cached(key, build, mimetype="application/json", max_age=300, headers=_data_headers(),
+                  vary=None if options.lang else "Accept-Language", store=False)
