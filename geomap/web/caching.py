@@ -7,6 +7,7 @@ rendering a folium Map twice appends a second tile layer.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 from collections import OrderedDict
@@ -48,8 +49,10 @@ class RenderCache:
         return body
 
     def put(self, key, body: bytes) -> None:
-        """Store a body built elsewhere (a page builds its map's data as a side effect)."""
+        """Store a body built elsewhere (a page builds its map's data as a side effect),
+        with its compressed form, which browsers will ask for."""
         self.get_or_build(key, lambda: body)
+        self.get_or_build((*key, "gzip"), lambda: gzip_bytes(body))
 
     def clear(self) -> None:
         with self._lock:
@@ -64,16 +67,39 @@ def etag_for(version: str, key: tuple) -> str:
     return hashlib.sha256(repr((version, key)).encode()).hexdigest()[:32]
 
 
+# Text compresses to a fifth or less; GeoPackages and images are left as they are.
+COMPRESSIBLE = ("text/", "application/json", "application/geo+json", "application/javascript")
+GZIP_LEVEL = 6
+
+
+def compressible(mimetype: str) -> bool:
+    return mimetype.startswith(COMPRESSIBLE) or mimetype.endswith(("+xml", "+json"))
+
+
+def gzip_bytes(body: bytes) -> bytes:
+    """Deterministic gzip (no timestamp): the same body always gives the same bytes."""
+    return gzip.compress(body, GZIP_LEVEL, mtime=0)
+
+
 def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
            max_age: int = 300, headers: dict | None = None, vary: str | None = None,
            store: bool = True) -> Response:
     """The response for `key`: 304 on a matching If-None-Match, else the body from the render
     cache, built on a miss. store=False builds every time (bodies cheap to build and too many
-    to keep, such as one popup per partner) but keeps the ETag and 304s."""
+    to keep, such as one popup per partner) but keeps the ETag and 304s.
+
+    Text goes gzip-compressed to clients that accept it, compressed once and kept beside the
+    plain body. The two are different representations: the compressed one's ETag ends in
+    "-gzip", and every text response says Vary: Accept-Encoding, so a shared cache keeps them
+    apart.
+    """
     from . import current_atlas
 
     version = current_atlas().version
     etag = etag_for(version, key)
+    gz = compressible(mimetype) and request.accept_encodings["gzip"] > 0
+    if gz:
+        etag += "-gzip"
     # If-None-Match compares weakly (RFC 9110): a proxy that gzips turns our tag into W/"...".
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
@@ -84,10 +110,20 @@ def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
             body = build()
             return body.encode("utf-8") if isinstance(body, str) else body
 
-        body = cache.get_or_build((version, key), build_bytes) if store else build_bytes()
+        if not store:
+            body = gzip_bytes(build_bytes()) if gz else build_bytes()
+        elif gz:
+            body = cache.get_or_build((version, key, "gzip"),
+                                      lambda: gzip_bytes(cache.get_or_build((version, key), build_bytes)))
+        else:
+            body = cache.get_or_build((version, key), build_bytes)
         resp = Response(body, content_type=_content_type(mimetype))
+        if gz:
+            resp.headers["Content-Encoding"] = "gzip"
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = f"public, max-age={max_age}"
+    if compressible(mimetype):
+        resp.vary.add("Accept-Encoding")
     if vary:
         resp.vary.add(vary)
     for name, value in (headers or {}).items():

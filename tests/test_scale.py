@@ -1,0 +1,213 @@
+"""What makes the map scale, checked for correctness (timings belong in bench/run.py): the fast YAML
+path, the GeoJSON writer's shared row texts, large maps' loaded data and popups, gzip."""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sys
+
+import pytest
+import yaml
+
+from conftest import GEODATA, REPO
+from geomap import atlas as atlas_mod, layers, maps, payload
+from geomap.load import _LineLoader, _load_yaml
+from geomap.options import Options
+from geomap.select import select
+from geomap.web import create_app
+
+sys.path.insert(0, str(REPO / "bench"))
+import generate  # noqa: E402
+
+N = 1_200  # above maps.INLINE_MAX: pages load their data
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return generate.generate(tmp_path_factory.mktemp("scale") / "geodata", agreements=N, seed=7)
+
+
+@pytest.fixture(scope="module")
+def big_app(data_dir):
+    return create_app({"TESTING": True, "GEOMAP_DATA_DIR": str(data_dir)})
+
+
+@pytest.fixture()
+def big_client(big_app):
+    big_app.extensions["geomap.cache"].clear()
+    return big_app.test_client()
+
+
+def big_atlas(app):
+    return app.extensions["geomap.atlas"]
+
+
+# -- the generator ---------------------------------------------------------------------------
+
+def test_generator_repeats_and_validates(tmp_path, data_dir):
+    again = generate.generate(tmp_path / "again", agreements=N, seed=7)
+    for name in ("places.csv", "agreements.yaml"):
+        assert (again / name).read_bytes() == (data_dir / name).read_bytes()
+    atlas = atlas_mod.build(again)  # raises DataError on any problem
+    assert len(atlas.records.agreements) == N
+    assert set(atlas.partners["province"]) <= {"Jiangsu", "Zhejiang", "Anhui"}
+
+
+# -- YAML from libyaml's events --------------------------------------------------------------
+
+YAML_CASES = [
+    "", "---\n", "a: 1\n", "- {a: 1, a: 2}\n", "- &x {a: 1}\n- *x\n", "- !!str 12\n",
+    "- {<<: {a: 1}, b: 2}\n", "a: 1\n---\nb: 2\n", "{? [a]: b}\n", "- {__line__: 99, x: 1}\n",
+    "key: [a, {b: c, d: [e]}]\n", "1: x\n", "- =\n", "- a: |\n    text\n  b: >-\n    folded\n",
+    "- [1, 2.5, .inf, 0x1F, 0o17, 1_000, 1:30, yes, No, ~, null, '', 2019-01-01, \"x\", 'y', 0b101, +12, 1e3]\n",
+    "a:\nb: \n", "\ufeffa: 1\n", "a: b\r\nc: d\r\n", "- x\n- !foo y\n", "- [unclosed\n", "a: b: c\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_CASES)
+def test_fast_yaml_gives_what_the_full_loader_gives(text):
+    def run(fn):
+        try:
+            return repr(fn(text.encode("utf-8")))
+        except yaml.YAMLError as exc:
+            return f"{type(exc).__name__}: {exc}"
+    assert run(_load_yaml) == run(lambda b: yaml.load(b, Loader=_LineLoader))
+
+
+def test_fast_yaml_on_real_and_synthetic_files(data_dir):
+    for path in (GEODATA / "agreements.yaml", data_dir / "agreements.yaml"):
+        data = path.read_bytes()
+        assert _load_yaml(data) == yaml.load(data, Loader=_LineLoader)
+
+
+# -- GeoJSON from shared row texts -----------------------------------------------------------
+
+@pytest.mark.parametrize("options", [Options(), Options(type=("forum",)), Options(q="fund", year_from=2018),
+                                     Options(province=("Anhui",))], ids=repr)
+def test_geojson_from_row_texts_is_the_plain_writers(big_app, options):
+    atlas = big_atlas(big_app)
+    sel = select(atlas, options)
+    for layer in layers.LAYERS:
+        fast = layers.render(atlas, sel, layer, "geojson")
+        plain = layers.to_geojson(layers.table(atlas, sel, layer), layer)
+        assert fast == plain
+        reference = json.loads(layers.table(atlas, sel, layer).to_json(drop_id=True))
+        doc = json.loads(fast)
+        assert len(doc["features"]) == len(reference["features"])
+
+
+# -- a large map: the page carries settings, the script loads the data -------------------------
+
+def settings_of(html: str) -> dict:
+    m = re.search(r"geomap\.draw\([^,]+,\s*JSON\.parse\([^)]*\)\.textContent\),\s*(\{.*?\})\);", html, re.S)
+    return json.loads(m.group(1))
+
+
+def test_a_large_page_carries_no_data_and_preloads_it(big_client, big_app):
+    html = big_client.get("/?lang=en").get_data(as_text=True)
+    assert re.search(r'<script type="application/json" id="[^"]+-data">null</script>', html)
+    settings = settings_of(html)
+    atlas = big_atlas(big_app)
+    assert settings["dataUrl"].startswith(f"/api/map.json?v={atlas.version}&lang=en")
+    assert f'<link rel="preload" href="{settings["dataUrl"].replace("&", "&amp;")}" as="fetch" crossorigin="anonymous">' in html
+    assert "{id}" in settings["popupUrl"]
+    # The list still shows the newest agreements with their details.
+    newest = atlas.agreements.sort_values("date", ascending=False, kind="stable").iloc[0]
+    assert newest["title_en"].replace("&", "&amp;") in html
+
+
+def test_small_maps_stay_inline(client):
+    html = client.get("/?lang=en").get_data(as_text=True)
+    assert "dataUrl" not in html and '"agreements":[{' in html
+
+
+def test_map_data_is_what_the_page_would_inline(big_client, big_app):
+    atlas = big_atlas(big_app)
+    settings = settings_of(big_client.get("/?lang=zh&year_from=2014").get_data(as_text=True))
+    resp = big_client.get(settings["dataUrl"])
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    data = resp.get_json()
+    full = payload.build(atlas, select(atlas, Options(year_from=2014), partner_filters=False), Options(),
+                         lang="zh", gcj02=False)
+    p = data["partners"]
+    assert p["id"] == [x["id"] for x in full["partners"]]
+    assert p["name"] == [x["name"] for x in full["partners"]]
+    assert [[a, b] for a, b in zip(p["lat"], p["lon"])] == [x["ll"] for x in full["partners"]]
+    assert [data["kinds"][k] for k in p["kind"]] == [x["kind"] for x in full["partners"]]
+    assert data["sites"] == full["sites"]
+    # Agreements newest first: [family, site, partners...]
+    by_date = sorted(full["agreements"], key=lambda a: a["iso"], reverse=True)
+    assert data["agreements"] == [[data["fams"].index(a["fam"]), a["s"], *a["p"]] for a in by_date]
+    # Built cold, the same bytes as the page's own copy.
+    big_app.extensions["geomap.cache"].clear()
+    assert big_client.get(settings["dataUrl"]).data == resp.data
+    # An old version's URL still answers, but may not be kept for good.
+    old = big_client.get(settings["dataUrl"].replace(atlas.version, "0" * 16))
+    assert old.status_code == 200 and old.headers["Cache-Control"] == "public, max-age=300"
+
+
+def test_popup_data_follows_the_filters_and_escapes_nothing_it_should_not(big_client, big_app):
+    atlas = big_atlas(big_app)
+    pid = atlas.partners.index[0]  # the partner with the most agreements
+    resp = big_client.get(f"/api/map/{pid}.json?lang=en&type=forum")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    got = resp.get_json()
+    rows = atlas.agreements[(atlas.agreements["place_id"] == pid) & (atlas.agreements["type"] == "forum")]
+    assert got["partner"] == pid
+    assert sorted(a["id"] for a in got["agreements"]) == sorted(rows["agreement_id"])
+    isos = [a["iso"] for a in got["agreements"]]
+    assert isos == sorted(isos, reverse=True)
+    assert all(a["type"] == "Forum" and a["site"] for a in got["agreements"])
+    assert big_client.get("/api/map/nowhere.json").status_code == 404
+    assert big_client.get(f"/api/map/{pid}.json?type=treaty").status_code == 400
+
+
+def test_load_mode_threshold_counts_agreements(big_app):
+    atlas = big_atlas(big_app)
+    with big_app.test_request_context("/"):
+        loaded = maps.build_map(atlas, Options(), lang="en")
+        small = maps.build_map(atlas, Options(q="agreement-00000"), lang="en")  # ten of them
+    assert "null</script>" in loaded.html and "dataUrl" in loaded.script
+    assert '"agreements":[{' in small.html and "dataUrl" not in small.script
+    # Outside a request (geomap build, scripts) the data is always inline.
+    standalone = maps.build_map(atlas, Options(), lang="en")
+    assert "dataUrl" not in standalone.script and len(json.loads(re.search(
+        r'-data">(.*?)</script>', standalone.html, re.S).group(1))["agreements"]) == N
+
+
+# -- gzip ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/?lang=en", "/api/agreements.geojson", "/api/map.json?lang=en",
+                                  "/export/links.csv"])
+def test_text_is_gzipped_for_clients_that_accept_it(big_client, path):
+    plain = big_client.get(path)
+    packed = big_client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert plain.status_code == packed.status_code == 200
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 3
+    for resp in (plain, packed):
+        assert "Accept-Encoding" in resp.headers["Vary"]
+    # Two representations, two ETags; each revalidates as itself.
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    again = big_client.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["ETag"] == packed.headers["ETag"]
+    other = big_client.get(path, headers={"If-None-Match": packed.headers["ETag"]})
+    assert other.status_code == 200 and other.data == plain.data
+
+
+def test_binary_downloads_are_not_gzipped(big_client):
+    resp = big_client.get("/export/partners.gpkg", headers={"Accept-Encoding": "gzip"})
+    assert resp.status_code == 200 and "Content-Encoding" not in resp.headers
+
+
+def test_gzip_is_deterministic(big_client):
+    one = big_client.get("/api/partners.geojson", headers={"Accept-Encoding": "gzip"}).data
+    big_client.application.extensions["geomap.cache"].clear()
+    two = big_client.get("/api/partners.geojson", headers={"Accept-Encoding": "gzip"}).data
+    assert one == two
