@@ -211,3 +211,39 @@ def test_gzip_is_deterministic(big_client):
     big_client.application.extensions["geomap.cache"].clear()
     two = big_client.get("/api/partners.geojson", headers={"Accept-Encoding": "gzip"}).data
     assert one == two
+
+
+# -- new data in a running worker -----------------------------------------------------------
+
+def test_reloading_app_swaps_in_new_data_and_keeps_serving_through_bad_data(data_copy):
+    from geomap.web.reload import ReloadingApp
+
+    app = ReloadingApp(lambda: create_app({"TESTING": True, "GEOMAP_DATA_DIR": str(data_copy)}), interval=3600)
+    from werkzeug.test import Client
+
+    client = Client(app)
+    first = client.get("/healthz").get_json()
+    page = client.get("/?lang=en")
+    assert app.check() is False  # nothing changed
+    path = data_copy / "agreements.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Shangyu Week forum in Shanghai", "Shangyu Week forum, Shanghai"), encoding="utf-8")
+    assert app.check() is True and app.reloads == 1
+    second = client.get("/healthz").get_json()
+    assert second["data_version"] != first["data_version"]
+    again = client.get("/?lang=en", headers={"If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 200  # new data, new ETag
+    # Broken data: logged, and the last good version stays.
+    path.write_text(text.replace("type: forum", "type: treaty", 1), encoding="utf-8")
+    assert app.check() is False
+    assert client.get("/healthz").get_json()["data_version"] == second["data_version"]
+    assert client.get("/?lang=en").status_code == 200
+
+
+def test_wsgi_entry_point_rejects_a_bad_reload_setting(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setenv("GEOMAP_RELOAD_SECONDS", "soon")
+    spec = importlib.util.spec_from_file_location("wsgi_under_test", REPO / "wsgi.py")
+    with pytest.raises(SystemExit, match="GEOMAP_RELOAD_SECONDS"):
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
