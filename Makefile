@@ -28,6 +28,14 @@ test: $(BIN)/geomap browser
 validate: $(BIN)/geomap
 	$(BIN)/geomap validate
 
+# Benchmarks (docs/performance.md): minutes of work, not part of `make test`.
+bench: $(BIN)/geomap browser
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	$(BIN)/python bench/run.py
+
+loadtest: $(BIN)/geomap
+	$(BIN)/python bench/loadtest.py
+
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache
 
