@@ -62,7 +62,7 @@ def table(atlas: Atlas, selection: Selection, layer: str) -> gpd.GeoDataFrame:
             "agreement_ids": p["agreement_ids"].map(_join),
             "geocode_precision": p["precision"].astype("int64"), "geocode_source": p["source"],
         })
-        return gpd.GeoDataFrame(df.reset_index(drop=True), geometry=list(p.geometry.values), crs=CRS)
+        return gpd.GeoDataFrame(df.reset_index(drop=True), geometry=p.geometry.values, crs=CRS)
     if layer not in ("agreements", "links"):
         raise ExportError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
     frame = selection.agreements if layer == "agreements" else selection.links
@@ -101,7 +101,7 @@ def table(atlas: Atlas, selection: Selection, layer: str) -> gpd.GeoDataFrame:
         "geocode_precision": where["precision"].astype("int64").to_numpy(),
         "geocode_source": where["source"].to_numpy(),
     })
-    return gpd.GeoDataFrame(df, geometry=list(frame.geometry.values), crs=CRS)
+    return gpd.GeoDataFrame(df, geometry=frame.geometry.values, crs=CRS)
 
 
 # -- writers -----------------------------------------------------------------------------------
@@ -200,9 +200,11 @@ def _geometries_json(geoms) -> list[str]:
 def _properties_json(gdf: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
     """Each row's id, and its properties as the text between the braces of an object."""
     cols = [c for c in gdf.columns if c != "geometry"]
-    # Each property as '"key":value' text, so that a feature's properties are one join.
-    columns = [_json_column(gdf[c], json.dumps(c, ensure_ascii=False) + ":") for c in cols]
-    return _json_column(gdf["id"]), [",".join(row) for row in zip(*columns)]
+    # One format per row: '"id":{},"agreement_id":{},...' filled with the columns' texts.
+    template = ",".join(json.dumps(c, ensure_ascii=False).replace("{", "{{").replace("}", "}}") + ":{}"
+                        for c in cols)
+    columns = [_json_column(gdf[c]) for c in cols]
+    return columns[cols.index("id")], [template.format(*row) for row in zip(*columns)]
 
 
 def _collection(ids: list[str], geometries: list[str], props: list[str]) -> bytes:
