@@ -69,7 +69,16 @@ def table(atlas: Atlas, selection: Selection, layer: str) -> gpd.GeoDataFrame:
     places = atlas.places
     where = places.reindex(frame["place_id"])
     site = places.reindex(frame["shanghai_site"])
-    first_source = frame["sources"].map(lambda s: s[0] if s else None)
+    # Plain list comprehensions: a pandas .map per column costs more than the work in it.
+    sources = frame["sources"].tolist()
+    first_source = [s[0] if s else None for s in sources]
+
+    def objects(values) -> np.ndarray:
+        return np.array(values, dtype=object)
+
+    def source_field(name: str) -> np.ndarray:
+        return objects([getattr(s, name) if s else None for s in first_source])
+
     df = pd.DataFrame({
         "id": frame["id"].to_numpy(),
         "agreement_id": frame["agreement_id"].to_numpy(),
@@ -87,17 +96,17 @@ def table(atlas: Atlas, selection: Selection, layer: str) -> gpd.GeoDataFrame:
         "date_precision": frame["date_precision"].to_numpy(),
         "date_note": frame["date_note"].to_numpy(),
         "type": frame["type"].to_numpy(),
-        "sectors": frame["sectors"].map(_join).to_numpy(),
+        "sectors": objects([_join(v) for v in frame["sectors"].tolist()]),
         "value_cny": frame["value_cny"].to_numpy(),
-        "parties": frame["parties"].map(_parties).to_numpy(),
+        "parties": objects([_parties(v) for v in frame["parties"].tolist()]),
         "summary_en": frame["summary_en"].to_numpy(),
         "summary_zh": frame["summary_zh"].to_numpy(),
-        "source_title": first_source.map(lambda s: s.title if s else None).to_numpy(),
-        "source_publisher": first_source.map(lambda s: s.publisher if s else None).to_numpy(),
-        "source_date": first_source.map(lambda s: s.date if s else None).to_numpy(),
-        "source_url": first_source.map(lambda s: s.url if s else None).to_numpy(),
-        "source_document": first_source.map(lambda s: s.document if s else None).to_numpy(),
-        "source_count": frame["sources"].map(len).to_numpy(),
+        "source_title": source_field("title"),
+        "source_publisher": source_field("publisher"),
+        "source_date": source_field("date"),
+        "source_url": source_field("url"),
+        "source_document": source_field("document"),
+        "source_count": np.array([len(s) for s in sources], dtype="int64"),
         "geocode_precision": where["precision"].astype("int64").to_numpy(),
         "geocode_source": where["source"].to_numpy(),
     })
@@ -208,11 +217,15 @@ def _properties_json(gdf: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
 
 
 def _collection(ids: list[str], geometries: list[str], props: list[str]) -> bytes:
-    features = [
-        '{"type":"Feature","id":' + fid + ',"geometry":' + geometry + ',"properties":{' + p + "}}"
-        for fid, geometry, p in zip(ids, geometries, props)
-    ]
-    return ('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}").encode("utf-8")
+    # One join over all the pieces: the text is copied once, then encoded.
+    pieces = ['{"type":"FeatureCollection","features":[']
+    first = True
+    for fid, geometry, p in zip(ids, geometries, props):
+        pieces += ('{"type":"Feature","id":' if first else ',{"type":"Feature","id":', fid,
+                   ',"geometry":', geometry, ',"properties":{', p, "}}")
+        first = False
+    pieces.append("]}")
+    return "".join(pieces).encode("utf-8")
 
 
 # Every agreement row's properties as JSON text, made once per Atlas (per data version): the
@@ -220,6 +233,11 @@ def _collection(ids: list[str], geometries: list[str], props: list[str]) -> byte
 # so after the first export an export of 10,000 rows is a join of ready-made texts.
 _ROW_JSON: "weakref.WeakKeyDictionary[Atlas, tuple[list[str], list[str]]]" = weakref.WeakKeyDictionary()
 _ROW_JSON_LOCK = threading.Lock()
+
+
+def warm_up(atlas: Atlas) -> None:
+    """Make the row texts now (the web app does, in a thread, after its first request)."""
+    _row_json(atlas)
 
 
 def _row_json(atlas: Atlas) -> tuple[list[str], list[str]]:

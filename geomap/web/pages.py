@@ -115,7 +115,9 @@ from urllib.parse import urlencode  # noqa: E402
 
 from werkzeug.datastructures import MultiDict  # noqa: E402
 
-from .. import payload, tiles as tiles_mod  # noqa: E402
+import threading  # noqa: E402
+
+from .. import layers, payload, tiles as tiles_mod  # noqa: E402
 from ..maps import MapSource  # noqa: E402
 from ..options import parse  # noqa: E402
 
@@ -152,6 +154,19 @@ class WebMapSource(MapSource):
 @bp.record_once
 def _install(state) -> None:
     state.app.extensions.setdefault("geomap.map_source", WebMapSource())
+
+
+@bp.before_app_request
+def _warm_up_exports() -> None:
+    """On an app's first request, make the GeoJSON row texts (layers.warm_up) in a thread, so
+    that exports find them ready. Not at start-up: a thread there would not survive gunicorn's
+    fork with --preload, and could leave a lock held in the workers."""
+    app = current_app._get_current_object()
+    if app.extensions.get("geomap.warmed"):
+        return
+    app.extensions["geomap.warmed"] = True
+    threading.Thread(target=layers.warm_up, args=(current_atlas(),), name="geomap-warm-up",
+                     daemon=True).start()
 
 
 def _data_options() -> tuple[Options, str, bool]:
