@@ -8,6 +8,7 @@ revalidates any other's). With GEOMAP_RELOAD_SECONDS=N each worker looks for new
 every N seconds and swaps in a fresh app when it finds some (geomap.web.reload); otherwise new
 data takes a graceful restart (kill -HUP the gunicorn master). README "Running in production".
 """
+import gc
 import os
 
 from geomap.web import create_app
@@ -24,3 +25,9 @@ if _interval > 0:
     app = ReloadingApp(create_app, _interval)
 else:
     app = create_app()
+
+# The atlas is hundreds of thousands of objects that live as long as the process: out of the
+# cyclic collector's sight, a full collection no longer walks them (a cold page at 10,000
+# agreements took up to twice as long when one struck), and forked workers share their pages.
+gc.collect()
+gc.freeze()

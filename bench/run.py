@@ -34,6 +34,7 @@ Nothing is written into the repository except bench/results/ (ignored by git).
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import html as html_mod
 import http.client
@@ -237,6 +238,8 @@ def bench_maps(n: int, data_dir: Path, args, browser: Browser | None) -> dict:
     out["rows"] = len(atl.agreements)
     out["partners"] = len(atl.partners)
     app, out["create_app_s"] = timed(create_app, {"TESTING": True, "GEOMAP_DATA_DIR": str(data_dir)})
+    gc.collect()
+    gc.freeze()  # as wsgi.py does
     client = app.test_client()
     cache = app.extensions["geomap.cache"]
     has_embed = any(r.rule == "/embed" for r in app.url_map.iter_rules())

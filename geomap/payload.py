@@ -151,9 +151,11 @@ def build(atlas: Atlas, selection: Selection, options: Options, *, lang: str, gc
     p_index = {pid: i for i, pid in enumerate(partners.index)}
     kinds = {k: t(v) for k, v in KIND_LABELS.items()}
     out_partners = []
-    for pid, name_en, name_zh, kind, lon, lat, types, n in zip(
-            partners.index, partners["name_en"], partners["name_zh"], partners["kind"],
-            partners["lon"], partners["lat"], partners["types"], partners["agreement_count"]):
+    # Columns as lists: iterating a pandas string column directly costs ~10 µs a value.
+    for pid, name_en, name_zh, kind, lon, lat, types, n in zip(*(
+            col.tolist() for col in (partners.index, partners["name_en"], partners["name_zh"], partners["kind"],
+                                     partners["lon"], partners["lat"], partners["types"],
+                                     partners["agreement_count"]))):
         name, fallback = _pick(lang, name_en, name_zh)
         out_partners.append({
             "id": pid, "name": name, "fb": fallback, "ll": point(lon, lat),
@@ -172,9 +174,9 @@ def build(atlas: Atlas, selection: Selection, options: Options, *, lang: str, gc
 
     out_agreements = []
     by_id: dict[str, dict] = {}
-    for key, aid, pid, sid, atype, iso in zip(
-            agreements.index, agreements["agreement_id"], agreements["place_id"],
-            agreements["shanghai_site"], agreements["type"], agreements["date"]):
+    for key, aid, pid, sid, atype, iso in zip(*(
+            col.tolist() for col in (agreements.index, agreements["agreement_id"], agreements["place_id"],
+                                     agreements["shanghai_site"], agreements["type"], agreements["date"]))):
         entry = by_id.get(aid)
         if entry is not None:  # one agreement, several partners: one entry, several links
             entry["p"].append(p_index[pid])

@@ -10,6 +10,7 @@ last request is done. Data with problems is logged and the running version kept.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -78,6 +79,8 @@ class ReloadingApp:
                 return False
             started = time.monotonic()
             new = self.factory()
+            gc.collect()
+            gc.freeze()  # as wsgi.py does for the first app
             old_version = self.version
             self.app = new
             self._stamp = stamp
