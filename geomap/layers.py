@@ -66,6 +66,12 @@ def table(atlas: Atlas, selection: Selection, layer: str) -> gpd.GeoDataFrame:
     if layer not in ("agreements", "links"):
         raise ExportError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
     frame = selection.agreements if layer == "agreements" else selection.links
+    df = pd.DataFrame(_row_columns(atlas, frame))
+    return gpd.GeoDataFrame(df, geometry=frame.geometry.values, crs=CRS)
+
+
+def _row_columns(atlas: Atlas, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The agreements and links layers' properties, column by column, for rows of `frame`."""
     places = atlas.places
     where = places.reindex(frame["place_id"])
     site = places.reindex(frame["shanghai_site"])
@@ -76,10 +82,12 @@ def table(atlas: Atlas, selection: Selection, layer: str) -> gpd.GeoDataFrame:
     def objects(values) -> np.ndarray:
         return np.array(values, dtype=object)
 
-    def source_field(name: str) -> np.ndarray:
-        return objects([getattr(s, name) if s else None for s in first_source])
+    none = (None,) * 5
+    fields = list(zip(*((s.title, s.publisher, s.date, s.url, s.document) if s else none
+                        for s in first_source))) or [()] * 5
+    title, publisher, date, url, document = (objects(list(column)) for column in fields)
 
-    df = pd.DataFrame({
+    return {
         "id": frame["id"].to_numpy(),
         "agreement_id": frame["agreement_id"].to_numpy(),
         "place_id": frame["place_id"].to_numpy(),
@@ -101,16 +109,15 @@ def table(atlas: Atlas, selection: Selection, layer: str) -> gpd.GeoDataFrame:
         "parties": objects([_parties(v) for v in frame["parties"].tolist()]),
         "summary_en": frame["summary_en"].to_numpy(),
         "summary_zh": frame["summary_zh"].to_numpy(),
-        "source_title": source_field("title"),
-        "source_publisher": source_field("publisher"),
-        "source_date": source_field("date"),
-        "source_url": source_field("url"),
-        "source_document": source_field("document"),
+        "source_title": title,
+        "source_publisher": publisher,
+        "source_date": date,
+        "source_url": url,
+        "source_document": document,
         "source_count": np.array([len(s) for s in sources], dtype="int64"),
         "geocode_precision": where["precision"].astype("int64").to_numpy(),
         "geocode_source": where["source"].to_numpy(),
-    })
-    return gpd.GeoDataFrame(df, geometry=frame.geometry.values, crs=CRS)
+    }
 
 
 # -- writers -----------------------------------------------------------------------------------
@@ -160,12 +167,13 @@ def _json_value(value) -> str:
 _json_string = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 
 
-def _json_column(series: pd.Series, prefix: str = "") -> list[str]:
+def _json_column(series: pd.Series | np.ndarray, prefix: str = "") -> list[str]:
     """A column's values as JSON texts after `prefix`, each distinct value (names, types,
     sources) encoded once: pandas factorises the column in C, missing values coming out as -1."""
     values = series.tolist()
     try:  # a text column without gaps: the C encoder straight over it
-        return [prefix + t for t in map(_json_string, values)]
+        texts = list(map(_json_string, values))
+        return [prefix + t for t in texts] if prefix else texts
     except TypeError:
         pass
     try:
@@ -206,9 +214,10 @@ def _geometries_json(geoms) -> list[str]:
     return geometries
 
 
-def _properties_json(gdf: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
-    """Each row's id, and its properties as the text between the braces of an object."""
-    cols = [c for c in gdf.columns if c != "geometry"]
+def _properties_json(gdf) -> tuple[list[str], list[str]]:
+    """Each row's id, and its properties as the text between the braces of an object, from a
+    (Geo)DataFrame or a dict of columns."""
+    cols = [c for c in gdf.keys() if c != "geometry"]
     # One format per row: '"id":{},"agreement_id":{},...' filled with the columns' texts.
     template = ",".join(json.dumps(c, ensure_ascii=False).replace("{", "{{").replace("}", "}}") + ":{}"
                         for c in cols)
@@ -244,8 +253,8 @@ def _row_json(atlas: Atlas) -> tuple[list[str], list[str]]:
     with _ROW_JSON_LOCK:  # one computation, however many requests ask at once
         found = _ROW_JSON.get(atlas)
         if found is None:
-            everything = Selection(atlas.agreements, atlas.links, atlas.partners)
-            found = _ROW_JSON[atlas] = _properties_json(table(atlas, everything, "agreements"))
+            # The columns as they are, without the DataFrame that table() makes of them.
+            found = _ROW_JSON[atlas] = _properties_json(_row_columns(atlas, atlas.agreements))
         return found
 
 
