@@ -147,3 +147,24 @@ def test_filters_reduce_the_markers_and_the_count(page_for, big):
     mine = atlas.agreements[atlas.agreements["agreement_id"] == aid]
     assert sorted(page2.evaluate("() => window.geomapView.data.partners.map(p => p.id)")) == sorted(mine["place_id"])
     assert "1 agreement" in page2.inner_text("#gm-count")
+
+
+def test_partner_page_and_a_focused_popup_on_the_large_map(page_for, big):
+    base, app = big
+    atlas = atlas_of(app)
+    pid = atlas.partners.index[1]
+    mine = atlas.agreements[atlas.agreements["place_id"] == pid]
+    page, watch = open_big_map(page_for, base, f"partners/{pid}?lang=en")
+    assert page.evaluate("() => window.geomapView.data.partners[window.geomapView.data.focus].id") == pid
+    assert page.locator("article.gm-agreement").count() == len(mine)
+    assert watch.errors == []
+
+    page2, watch2 = open_big_map(page_for, base, f"?lang=zh&partner={pid}&popup=1")
+    popup = page2.locator(f'.leaflet-popup-content .gm-popup[data-partner="{pid}"]')
+    popup.wait_for(timeout=30_000)
+    popup.locator(".gm-agreement .gm-title").first.wait_for()
+    assert popup.locator(".gm-agreement").count() == len(mine)
+    titles = [t or e for t, e in zip(mine["title_zh"].fillna(""), mine["title_en"])]
+    text = popup.inner_text()
+    assert all(t in text for t in titles)
+    assert watch2.errors == []
