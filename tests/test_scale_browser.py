@@ -168,3 +168,60 @@ def test_partner_page_and_a_focused_popup_on_the_large_map(page_for, big):
     text = popup.inner_text()
     assert all(t in text for t in titles)
     assert watch2.errors == []
+
+
+@pytest.fixture(scope="module")
+def hostile_big(tmp_path_factory, serve):
+    """600 synthetic agreements (a loaded map, above maps.INLINE_MAX) with hostile text everywhere."""
+    import csv
+    import io
+
+    import yaml
+
+    from test_map_browser import HOSTILE
+
+    root = generate.generate(tmp_path_factory.mktemp("hostile-big") / "geodata", agreements=600, seed=3)
+    rows = list(csv.DictReader(io.StringIO((root / "places.csv").read_text(encoding="utf-8"))))
+    for i, row in enumerate(rows):
+        row["name_en"] = f"{row['name_en']} {HOSTILE[i % len(HOSTILE)]}"
+        row["name_zh"] = f"{row['name_zh']}{HOSTILE[(i + 1) % len(HOSTILE)]}"
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    (root / "places.csv").write_text(out.getvalue(), encoding="utf-8")
+    items = yaml.safe_load((root / "agreements.yaml").read_text(encoding="utf-8"))
+    for i, a in enumerate(items):
+        evil = HOSTILE[i % len(HOSTILE)]
+        for key in ("title_en", "title_zh", "summary_en", "summary_zh"):
+            a[key] = f"{a.get(key) or ''} {evil}"
+        a["parties"] = [{"name": f"{p['name']} {evil}", "role": evil} for p in a["parties"]]
+        a["sources"] = [dict(s, title=f"{s['title']} {evil}", publisher=evil) for s in a["sources"]]
+    (root / "agreements.yaml").write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
+    app = create_app({"TESTING": True, "GEOMAP_DATA_DIR": str(root)})
+    return serve(app), app
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_hostile_text_stays_text_in_a_loaded_map(page_for, hostile_big, lang):
+    from test_map_browser import HOSTILE
+
+    base, app = hostile_big
+    atlas = atlas_of(app)
+    page, watch = page_for(base)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{base}/?lang={lang}")
+    page.wait_for_function("() => window.geomapView && window.geomapView.markers.length > 0", timeout=60_000)
+    assert len(data_requests(watch)) == 1  # a loaded map, not an inline one
+    pid = _clickable_partner(page, atlas, atlas.partners.index[:40])
+    page.locator(f'.gm-marker[data-partner="{pid}"]').click()
+    popup = page.locator(f'.leaflet-popup-content .gm-popup[data-partner="{pid}"]')
+    popup.locator(".gm-agreement .gm-title").first.wait_for()
+    text = popup.inner_text()
+    assert any(evil.strip() in text for evil in HOSTILE), text
+    page.locator(f'.gm-marker[data-partner="{pid}"]').hover()
+    page.wait_for_selector(".leaflet-tooltip")
+    assert page.evaluate("() => document.querySelectorAll('.leaflet-popup img, .leaflet-popup svg, .leaflet-tooltip img, .leaflet-tooltip svg, #gm-list img, #gm-list svg').length") == 0
+    assert page.evaluate("() => window.__pwned") is None
+    assert dialogs == [] and watch.errors == []
