@@ -71,13 +71,17 @@ def _clickable_partner(page, atlas, candidates):
                 const marker = v.markers[i];
                 v.map.closePopup();
                 v.map.setView(marker.getLatLng(), 14, {animate: false});
-                setTimeout(() => {
+                let tries = 0;
+                (function check() {  // the cluster layer shows the marker, then it must be on top
                   const node = marker.getElement();
-                  if (!node) return resolve(false);
-                  const r = node.getBoundingClientRect();
-                  const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
-                  resolve(node === top || node.contains(top));
-                }, 300);
+                  if (node && node.isConnected && getComputedStyle(node).opacity === "1") {
+                    const r = node.getBoundingClientRect();
+                    const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+                    return resolve(node === top || node.contains(top));
+                  }
+                  if (++tries > 50) return resolve(false);
+                  setTimeout(check, 100);
+                })();
             })""", pid)
         if found:
             return pid
@@ -94,12 +98,13 @@ def test_a_marker_clicked_with_the_mouse_shows_its_agreements(page_for, big):
     popup = page.locator(f'.leaflet-popup-content .gm-popup[data-partner="{pid}"]')
     popup.wait_for()
     # The agreements arrive from /api/map/<partner>.json and are drawn as text.
-    popup.locator(".gm-agreement .gm-title").first.wait_for()
+    popup.locator(".gm-agreement .gm-title, .gm-error").first.wait_for()
+    assert popup.locator(".gm-error").count() == 0, (popup.inner_html(), watch.requests[-5:])
     text = popup.inner_text()
     mine = atlas.agreements[atlas.agreements["place_id"] == pid]
     for title in mine["title_en"]:
-        assert title in text
-    assert popup.locator(".gm-agreement").count() == len(mine)
+        assert title in text, (pid, text, watch.errors)
+    assert popup.locator(".gm-agreement").count() == len(mine), (pid, text)
     assert any(urlsplit(u).path == f"/api/map/{pid}.json" for u in watch.requests)
     assert watch.errors == []
     screenshot(page, "scale-popup")
@@ -107,8 +112,9 @@ def test_a_marker_clicked_with_the_mouse_shows_its_agreements(page_for, big):
     # Opened again: from what was fetched, no second request.
     page.evaluate("() => window.geomapView.map.closePopup()")
     before = len(watch.requests)
-    page.locator(f'.gm-marker[data-partner="{pid}"]').click()
-    popup.locator(".gm-agreement .gm-title").first.wait_for()
+    page.evaluate("(pid) => window.geomapView.focusPartner(pid, true)", pid)
+    popup.locator(".gm-agreement .gm-title, .gm-error").first.wait_for()
+    assert popup.locator(".gm-agreement").count() == len(mine), popup.inner_html()
     assert not any(urlsplit(u).path.startswith("/api/map/") for u in watch.requests[before:])
 
 
