@@ -1,11 +1,15 @@
-"""The visitor's pages: the full map, a partner's page, and liveness."""
+"""The visitor's pages: the full map, a partner's page, liveness, and a large map's data."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+import threading
+from urllib.parse import urlencode
 
-from .. import i18n
-from ..maps import build_map
-from ..options import Options
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from .. import i18n, layers, payload, tiles as tiles_mod
+from ..maps import MapSource, build_map
+from ..options import Options, parse
 from ..payload import SECTOR_LABELS, TYPE_LABELS, add_details
 from ..select import select
 from . import current_atlas, request_options
@@ -110,16 +114,6 @@ def lang_url(lang: str) -> str:
 
 
 # -- a large map's data, loaded by the page's script (maps.INLINE_MAX) ------------------------
-
-from urllib.parse import urlencode  # noqa: E402
-
-from werkzeug.datastructures import MultiDict  # noqa: E402
-
-import threading  # noqa: E402
-
-from .. import layers, payload, tiles as tiles_mod  # noqa: E402
-from ..maps import MapSource  # noqa: E402
-from ..options import parse  # noqa: E402
 
 # The options that change a map's data; lang and the base map's datum too.
 DATA_FILTERS = ("year_from", "year_to", "type", "sector", "province", "q")
