@@ -65,7 +65,7 @@ def embed():
         return render_template("embed.html", parts=parts, options=options, lang=lang,
                                full_url=full, title=i18n.gettext(lang, TITLE))
 
-    return html_response(page_key("embed", options, lang, request.host_url), build, options)
+    return html_response(page_key("embed", options, lang), build, options)
 
 
 # -- snippets ------------------------------------------------------------------------------------

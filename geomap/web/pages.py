@@ -27,7 +27,9 @@ def resolve_lang(options: Options) -> str:
 
 
 def page_key(name: str, options: Options, lang: str, *extra) -> tuple:
-    return (name, lang, current_app.config.get("GEOMAP_DEFAULT_TILES"), options.cache_key(), *extra)
+    # The host is part of the page: the oEmbed discovery link and snippets are absolute URLs.
+    return (name, lang, request.host_url, current_app.config.get("GEOMAP_DEFAULT_TILES"),
+            options.cache_key(), *extra)
 
 
 def html_response(key: tuple, build, options: Options):
