@@ -63,6 +63,9 @@ def test_mouse_click_on_marker_opens_popup_with_agreement_details(page_for, live
     for party in record.parties:
         assert party.name in text
     assert "Sub-center" in text
+    # Keep the picture once Leaflet's fade-in and auto-pan have finished.
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+    page.wait_for_timeout(400)
     screenshot(page, "map-popup-fenhu")
 
 
