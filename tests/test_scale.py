@@ -168,15 +168,22 @@ def test_popup_data_follows_the_filters_and_escapes_nothing_it_should_not(big_cl
 
 def test_load_mode_threshold_counts_agreements(big_app):
     atlas = big_atlas(big_app)
+    source = big_app.extensions["geomap.map_source"]
     with big_app.test_request_context("/"):
-        loaded = maps.build_map(atlas, Options(), lang="en")
-        small = maps.build_map(atlas, Options(q="agreement-00000"), lang="en")  # ten of them
-    assert "null</script>" in loaded.html and "dataUrl" in loaded.script
-    assert '"agreements":[{' in small.html and "dataUrl" not in small.script
-    # Outside a request (geomap build, scripts) the data is always inline.
-    standalone = maps.build_map(atlas, Options(), lang="en")
-    assert "dataUrl" not in standalone.script and len(json.loads(re.search(
-        r'-data">(.*?)</script>', standalone.html, re.S).group(1))["agreements"]) == N
+        loaded = maps.build_map(atlas, Options(), lang="en", source=source)
+        small = maps.build_map(atlas, Options(q="agreement-00000"), lang="en", source=source)  # ten of them
+    assert 'id="gm-map-data">null</script>' in loaded.html and "dataUrl" in settings_of(loaded)
+    assert '"agreements":[{' in small.html and "dataUrl" not in settings_of(small)
+    # Without a source (geomap build, scripts) the data is always inline; and the map never
+    # asks Flask for one, even inside a request.
+    with big_app.test_request_context("/"):
+        standalone = maps.build_map(atlas, Options(), lang="en")
+    assert "dataUrl" not in settings_of(standalone) and len(json.loads(re.search(
+        r'id="gm-map-data">(.*?)</script>', standalone.html, re.S).group(1))["agreements"]) == N
+
+
+def settings_of(parts) -> dict:
+    return json.loads(re.search(r'id="gm-map-settings">(.*?)</script>', parts.html, re.S).group(1))
 
 
 # -- gzip ------------------------------------------------------------------------------------
