@@ -14,6 +14,7 @@ from ..payload import SECTOR_LABELS, TYPE_LABELS, add_details
 from ..select import select
 from . import current_atlas, request_options
 from .caching import cached
+from .origins import base_url
 
 bp = Blueprint("pages", __name__)
 
@@ -27,8 +28,9 @@ def resolve_lang(options: Options) -> str:
 
 
 def page_key(name: str, options: Options, lang: str, *extra) -> tuple:
-    # The host is part of the page: the oEmbed discovery link and snippets are absolute URLs.
-    return (name, lang, request.host_url, current_app.config.get("GEOMAP_DEFAULT_TILES"),
+    # The site's base URL is part of the page (the oEmbed discovery link is absolute): the
+    # configured one, or the request's host once checked against the trusted ones (origins.py).
+    return (name, lang, base_url(), current_app.config.get("GEOMAP_DEFAULT_TILES"),
             options.cache_key(), *extra)
 
 
