@@ -30,7 +30,7 @@ from werkzeug.routing import RequestRedirect
 
 from .. import assets, i18n
 from ..maps import build_map
-from ..options import HEIGHT_RANGE, LANGS, NAMES, TILES, Options, parse
+from ..options import HEIGHT_RANGE, LANGS, NAMES, TILES, Options, ascii_int, parse
 from . import current_atlas, request_options
 from .caching import cached
 from .origins import base_url, external_url
@@ -64,7 +64,8 @@ def embed():
                           tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"))
         full = url_for("pages.index") + _query(options.query(exclude=EMBED_ONLY))
         return render_template("embed.html", parts=parts, options=options, lang=lang,
-                               full_url=full, title=i18n.gettext(lang, TITLE))
+                               full_url=full, title=i18n.gettext(lang, TITLE),
+                               data_empty=not len(atlas.agreements))
 
     return html_response(page_key("embed", options, lang), build, options)
 
@@ -174,9 +175,10 @@ def _dimension(name: str) -> int | None:
     text = _one(name)
     if text is None:
         return None
-    if not text.isdigit() or not 0 < int(text) <= 100_000:
+    pixels = ascii_int(text)
+    if pixels is None or not 0 < pixels <= 100_000:
         raise BadRequest(f"{name}={text!r} is not a size; use a whole number of pixels, 1 or more")
-    return int(text)
+    return pixels
 
 
 def _port(scheme: str, port: int | None) -> int | None:
