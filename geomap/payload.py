@@ -18,6 +18,9 @@ from .geocode.datum import wgs84_to_gcj02
 from .options import Options
 from .select import Selection
 
+# People's Square, WGS-84: where an empty map looks when the data has no place at all.
+SHANGHAI_LON_LAT = (121.4737, 31.2304)
+
 
 def N_(message: str) -> str:
     """Mark a string for the catalog; translated where it is shown."""
@@ -221,16 +224,21 @@ def build(atlas: Atlas, selection: Selection, options: Options, *, lang: str, gc
         for entry in out_agreements:
             del entry["_row"]
 
-    shanghai = places.loc["shanghai"] if "shanghai" in places.index else places.iloc[0]
-    hub_name, hub_fallback = _pick(lang, shanghai["name_en"], shanghai["name_zh"])
+    # Shanghai, the map's subject: always drawn, the strongest symbol, named (the hub).
+    hub_row = places.loc["shanghai"] if "shanghai" in places.index else places.iloc[0] if len(places) else None
+    if hub_row is not None:
+        center = point(hub_row["lon"], hub_row["lat"])
+        hub_name, hub_fallback = _pick(lang, hub_row["name_en"], hub_row["name_zh"])
+        hub = {"id": str(hub_row.name), "name": hub_name, "fb": hub_fallback, "ll": center}
+    else:  # no place at all (valid, empty data): an empty map centred on Shanghai
+        center = point(*SHANGHAI_LON_LAT)
+        hub = None
     labels = {k: t(v) for k, v in UI.items()}
     labels["families"] = [{"key": f, "label": t(FAMILIES[f][1]), "color": FAMILIES[f][2]} for f in FAMILY_ORDER]
     return {
         "lang": lang,
-        "center": point(shanghai["lon"], shanghai["lat"]),
-        # Shanghai, the map's subject: always drawn, the strongest symbol, named.
-        "hub": {"id": str(shanghai.name), "name": hub_name, "fb": hub_fallback,
-                "ll": point(shanghai["lon"], shanghai["lat"])},
+        "center": center,
+        "hub": hub,
         "partners": out_partners,
         "sites": out_sites,
         "agreements": out_agreements,

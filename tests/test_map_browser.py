@@ -29,6 +29,7 @@ def click_partner(page, pid: str):
     page.evaluate(
         "(pid) => { const v = window.geomapView; const i = v.data.partners.findIndex(p => p.id === pid);"
         " v.map.setView(v.markers[i].getLatLng(), 14, {animate: false}); }", pid)
+    settle(page)
     page.locator(f'.gm-marker[data-partner="{pid}"]').wait_for()
     page.locator(f'.gm-marker[data-partner="{pid}"]').click()
     popup = page.locator(".leaflet-popup-content .gm-popup")

@@ -99,9 +99,10 @@ def test_geojson_from_row_texts_is_the_plain_writers(big_app, options):
 
 # -- a large map: the page carries settings, the script loads the data -------------------------
 
-def settings_of(html: str) -> dict:
-    m = re.search(r"geomap\.draw\([^,]+,\s*JSON\.parse\([^)]*\)\.textContent\),\s*(\{.*?\})\);", html, re.S)
-    return json.loads(m.group(1))
+def settings_of(html) -> dict:
+    """The map's settings, from a page or a maps.MapParts (its JSON element)."""
+    html = getattr(html, "html", html)
+    return json.loads(re.search(r'id="gm-map-settings">(.*?)</script>', html, re.S).group(1))
 
 
 def test_a_large_page_carries_no_data_and_preloads_it(big_client, big_app):
@@ -181,9 +182,6 @@ def test_load_mode_threshold_counts_agreements(big_app):
     assert "dataUrl" not in settings_of(standalone) and len(json.loads(re.search(
         r'id="gm-map-data">(.*?)</script>', standalone.html, re.S).group(1))["agreements"]) == N
 
-
-def settings_of(parts) -> dict:
-    return json.loads(re.search(r'id="gm-map-settings">(.*?)</script>', parts.html, re.S).group(1))
 
 
 # -- gzip ------------------------------------------------------------------------------------

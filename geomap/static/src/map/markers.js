@@ -198,7 +198,11 @@ export function createMarkers(map, data, idx, settings, hooks) {
       if (node) node.setAttribute("aria-expanded", "false");
       hooks.changed();
     });
-    group.on("animationend", hooks.changed);
+    // markercluster ignores moves made while it regroups: catch up with the view after.
+    group.on("animationend", () => {
+      if (group._map && group._moveEnd) group._moveEnd();
+      hooks.changed();
+    });
   });
 
   const container = map.getContainer();
