@@ -43,7 +43,7 @@ PREFIX = "/ogc"
 COLLECTIONS = layers.LAYERS
 TITLES = {
     "partners": N_("Partner places"),
-    "agreements": N_("Agreements"),
+    "agreements": N_("Agreements by partner place"),
     "links": N_("Links"),
 }
 DESCRIPTIONS = {
