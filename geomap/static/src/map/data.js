@@ -84,14 +84,27 @@ export function index(data) {
   };
 }
 
-// Which agreements show for a year range (null: all). One pass over typed arrays, then the
-// per-partner and per-site counts by family that markers and links are drawn from.
+// Which agreements show for a year range (null: all): one pass over typed arrays, then the
+// counts (recount).
 export function mask(data, idx, range) {
   const n = data.agreements.length;
   const visible = idx.visible;
   const from = range && range[0] !== null && range[0] !== undefined ? range[0] : -32768;
   const to = range && range[1] !== null && range[1] !== undefined ? range[1] : 32767;
   for (let i = 0; i < n; i++) visible[i] = idx.y1[i] >= from && idx.y0[i] <= to ? 1 : 0;
+  return recount(data, idx);
+}
+
+// Exactly these agreements (indices into data.agreements) show.
+export function maskList(data, idx, list) {
+  idx.visible.fill(0);
+  list.forEach((i) => { if (i >= 0 && i < idx.visible.length) idx.visible[i] = 1; });
+  return recount(data, idx);
+}
+
+// The per-partner and per-site counts by family that markers and links are drawn from.
+function recount(data, idx) {
+  const visible = idx.visible;
   const nf = idx.families.length;
   const partnerFams = new Uint32Array(data.partners.length * nf);
   const siteCounts = new Uint32Array(data.sites.length);

@@ -12,6 +12,9 @@
  *   geomapView.setYearRange(from, to)   (null, null: every year)
  *       Show only the agreements whose years overlap [from, to], without refetching: one pass
  *       over typed arrays, then the markers, links and names that changed (for a timeline).
+ *   geomapView.showAgreements(indices)
+ *       The same for any choice of agreements (indices into data.agreements): a timeline
+ *       playing month by month. setYearRange(null, null) shows all again.
  *   geomapView.closeDetails()
  *   geomapView.elementFor(id) -> the element that stands for a partner now: its marker, or
  *       the stack or cluster it is grouped in (null when it is not shown)
@@ -23,7 +26,7 @@
 
 /* global L */
 
-import { fetchData, index, mask } from "./data.js";
+import { fetchData, index, mask, maskList } from "./data.js";
 import { partnerDetails, siteDetails } from "./details.js";
 import { createLabels } from "./labels.js";
 import { createLegend } from "./legend.js";
@@ -199,10 +202,21 @@ export function createView(map) {
   }
 
   function setYearRange(from, to) {
-    range = from === null && to === null ? null : [from, to];
+    range = (from === null || from === undefined) && (to === null || to === undefined) ? null : [from, to];
     if (!data) return;
-    const open = details.current();
     mask(data, idx, range);
+    redrawMask();
+  }
+
+  function showAgreements(list) {
+    if (!data) return;
+    range = null;
+    maskList(data, idx, list);
+    redrawMask();
+  }
+
+  function redrawMask() {
+    const open = details.current();
     links.update();
     markers.update();
     if (open && open.key.indexOf("partner:") === 0) {
@@ -222,6 +236,7 @@ export function createView(map) {
       return true;
     },
     setYearRange: setYearRange,
+    showAgreements: showAgreements,
     closeDetails: () => details.close(true),
     elementFor: (id) => {
       const pi = partnerIndex(id);
