@@ -191,6 +191,7 @@ export function createMarkers(map, data, idx, settings, hooks) {
     group.on("spiderfied", (e) => {
       const node = e.cluster.getElement();
       if (node) node.setAttribute("aria-expanded", "true");
+      keepInView(e.markers);
       hooks.changed();
     });
     group.on("unspiderfied", (e) => {
@@ -204,6 +205,21 @@ export function createMarkers(map, data, idx, settings, hooks) {
       hooks.changed();
     });
   });
+
+  // Spread out near an edge, some would be cut off (or under a control): pan them all in.
+  function keepInView(list) {
+    const size = map.getSize();
+    const pad = FINGERTIP;
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    list.forEach((m) => {
+      const p = map.latLngToContainerPoint(m.getLatLng());
+      minX = Math.min(minX, p.x); minY = Math.min(minY, p.y);
+      maxX = Math.max(maxX, p.x); maxY = Math.max(maxY, p.y);
+    });
+    const dx = minX < pad ? minX - pad : maxX > size.x - pad ? Math.min(maxX - size.x + pad, minX - pad) : 0;
+    const dy = minY < pad ? minY - pad : maxY > size.y - pad - 16 ? Math.min(maxY - size.y + pad + 16, minY - pad) : 0;
+    if (dx || dy) map.panBy([dx, dy], { animate: false });
+  }
 
   const container = map.getContainer();
   function onKey(e) {

@@ -97,7 +97,11 @@ export function createDetailsView(map, hooks) {
     current = null;
     document.removeEventListener("keydown", onKey, true);
     if (state.sheet) state.sheet.remove();
-    state.section.remove();  // a popup fades out empty: never two dialogs at once
+    // A popup fades out empty: never two dialogs at once. Hidden now, removed once the click
+    // that closed it has reached the map (Leaflet finds where a click came from by walking up
+    // from its target, which must still be in the page).
+    state.section.hidden = true;
+    setTimeout(() => state.section.remove(), 0);
     hooks.closed(state);
     emit("geomap:details", { open: false, key: state.key, id: state.content.id });
     if (returnFocus) {
