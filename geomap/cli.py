@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 import sys
+import threading
 from functools import wraps
 from pathlib import Path
 
@@ -65,6 +67,14 @@ def main():
 
     Every command reads the data directory named by GEOMAP_DATA_DIR (default: geodata/).
     """
+    # A terminated command (SIGTERM: kill, systemd, a CI timeout) unwinds like Ctrl-C, so that
+    # an export removes its temporary files and a server closes its socket on the way out.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 # waitress: requests are read whole by its I/O thread before a worker thread sees them, so slow
