@@ -113,14 +113,20 @@ def publish(path: Path, text: str) -> None:
 
 # -- the reloader, in this process -----------------------------------------------------------------
 
-def reloading(data_dir: Path, **kwargs) -> ReloadingApp:
-    return ReloadingApp(lambda: create_app({"TESTING": True, "GEOMAP_DATA_DIR": str(data_dir)}),
-                        interval=3600, data_dir=data_dir, **kwargs)
+@pytest.fixture()
+def reloading(monkeypatch, unfreeze):
+    """reloading(data_dir) -> a ReloadingApp over it that looks twice with no pause between."""
+    def make(data_dir: Path) -> ReloadingApp:
+        monkeypatch.setenv("GEOMAP_DATA_DIR", str(data_dir))
+        app = ReloadingApp(lambda: create_app({"TESTING": True}), interval=3600)
+        app.settle = 0
+        return app
+    return make
 
 
-def test_the_old_app_is_collected_after_a_reload(data_copy, unfreeze):
+def test_the_old_app_is_collected_after_a_reload(data_copy, reloading):
     """Finding 2: gc.freeze() ran before the swap, so every replaced app stayed in memory."""
-    app = reloading(data_copy, settle=0)
+    app = reloading(data_copy)
     gc.collect()
     gc.freeze()  # as wsgi.py does after start-up
     old = weakref.ref(app.app)
@@ -133,12 +139,12 @@ def test_the_old_app_is_collected_after_a_reload(data_copy, unfreeze):
     assert gc.get_freeze_count() > 0  # the new app is frozen again
 
 
-def test_a_copy_that_finishes_during_a_failed_build_is_loaded_next_time(data_copy, unfreeze):
+def test_a_copy_that_finishes_during_a_failed_build_is_loaded_next_time(data_copy, reloading):
     """Finding 3: after a failed build the reloader recorded the files as they were *after* it, so
     a copy that finished meanwhile was never loaded."""
     path = data_copy / "agreements.yaml"
     good = path.read_text(encoding="utf-8").replace("Shangyu Week forum in Shanghai", "Shangyu Week, Shanghai")
-    app = reloading(data_copy, settle=0)
+    app = reloading(data_copy)
     first = app.version
     builds = []
     factory = app.factory
@@ -160,10 +166,10 @@ def test_a_copy_that_finishes_during_a_failed_build_is_loaded_next_time(data_cop
     assert app.version == with_good.extensions["geomap.atlas"].version
 
 
-def test_files_still_changing_are_not_taken_until_two_looks_agree(data_copy, unfreeze):
+def test_files_still_changing_are_not_taken_until_two_looks_agree(data_copy, reloading):
     path = data_copy / "agreements.yaml"
     text = path.read_text(encoding="utf-8")
-    app = reloading(data_copy, settle=0)
+    app = reloading(data_copy)
     builds = []
     factory = app.factory
     app.factory = lambda: builds.append(1) or factory()
