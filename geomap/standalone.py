@@ -90,11 +90,11 @@ def build_html(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | No
     title = html.escape(i18n.gettext(lang, TITLE))
     html_lang = "zh-Hans" if lang == "zh" else "en"
     extra = "html, body { height: auto; }\n" if options.height else ""
-    head = f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
+    head = (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n')
     rest = (f'<title>{title}</title>\n<base target="_blank">\n{header}\n'
             f"<style>\n{extra}body {{ margin: 0; }}\n</style>\n</head>\n<body>\n{parts.html}\n"
             f"<script>\n{parts.script}\n</script>\n</body>\n</html>\n")
     # The policy goes first in <head>, so that it governs every script and style after it.
     policy = content_policy(tiles, rest)
     return f'{head}<meta http-equiv="Content-Security-Policy" content="{html.escape(policy)}">\n{rest}'
-

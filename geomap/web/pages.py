@@ -12,7 +12,7 @@ from ..maps import MapSource, build_map
 from ..options import Options, parse
 from ..payload import KIND_LABELS, SECTOR_LABELS, TYPE_LABELS, add_details
 from ..select import select
-from . import current_atlas, request_options
+from . import charts as chart_views, current_atlas, request_options
 from .caching import cached
 from .origins import base_url
 
@@ -53,7 +53,8 @@ def index():
     lang = resolve_lang(options)
 
     def build() -> str:
-        parts = build_map(atlas, options, lang=lang, tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"))
+        parts = build_map(atlas, options, lang=lang, tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"),
+                          source=map_source(), clear_url=url_for("pages.index", lang=options.lang))
         data = parts.data
         rows = []
         newest_first = sorted(data["agreements"], key=lambda a: a["iso"], reverse=True)
@@ -62,10 +63,13 @@ def index():
             partner = data["partners"][a["p"][0]]
             rows.append({"agreement": a, "partner": partner,
                          "others": [data["partners"][i]["name"] for i in a["p"][1:]]})
+        selection = select(atlas, options, partner_filters=False)
         return render_template(
             "index.html", parts=parts, options=options, lang=lang, rows=rows,
             total=len(data["agreements"]), partner_count=len(data["partners"]),
             limit=LIST_LIMIT, filters=filter_choices(atlas, lang),
+            figures=chart_views.ranked_figures(selection, options, lang),
+            timeline=chart_views.timeline(atlas, options, lang, shown=len(data["agreements"])),
             data_empty=not len(atlas.agreements),
         )
 
@@ -99,17 +103,19 @@ def partner(partner_id: str):
         row = atlas.partners.loc[partner_id]
         name, fallback = i18n.pick(lang, row["name_en"], row["name_zh"])
         parts = build_map(atlas, options.with_(legend=False), lang=lang, height="320px",
-                          tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"))
+                          tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"), source=map_source())
         # With filters, the partner may have no agreement left (and no marker): the page says so.
         focus = parts.data["focus"]
         agreements = [a for a in parts.data["agreements"] if focus is not None and focus in a["p"]]
         agreements.sort(key=lambda a: a["iso"], reverse=True)
         add_details(atlas, agreements, lang)
+        figures = chart_views.ranked_figures(select(atlas, options), options, lang, keys=("sector", "type"))
         return render_template("partner.html", parts=parts, options=options, lang=lang,
                                place=row, name=name, name_fallback=fallback,
                                kind=i18n.gettext(lang, KIND_LABELS.get(row["kind"], row["kind"])),
                                agreements=agreements, sites=parts.data["sites"],
-                               partners=parts.data["partners"],
+                               partners=parts.data["partners"], figures=figures,
+                               charts_unfiltered=chart_views.unfiltered_href(options),
                                unfiltered=url_for("pages.partner", partner_id=partner_id, lang=options.lang))
 
     return html_response(page_key("partner", options, lang, partner_id), build, options)
@@ -157,6 +163,11 @@ class WebMapSource(MapSource):
 @bp.record_once
 def _install(state) -> None:
     state.app.extensions.setdefault("geomap.map_source", WebMapSource())
+
+
+def map_source() -> MapSource:
+    """This app's MapSource, which a view hands to build_map (the map never asks Flask)."""
+    return current_app.extensions["geomap.map_source"]
 
 
 @bp.before_app_request
