@@ -1,0 +1,228 @@
+"""The page around the map, as visitors use it in Debian's Chromium: on phones the map first and
+the panel as a bottom sheet, on desktops the side panel; the skip link; the list in the map's
+order; screenshots of every page type at both sizes, in both languages."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import DESKTOP, PHONES, screenshot
+
+pytestmark = pytest.mark.browser
+
+MAP_PAGES = ["/", "/?lang=zh", "/partners/shaoxing", "/partners/ningbo?lang=zh", "/embed", "/embed?lang=zh"]
+
+VISIBLE_SHARE = """(sel) => {
+  const r = document.querySelector(sel).getBoundingClientRect();
+  const w = Math.max(0, Math.min(r.right, innerWidth) - Math.max(r.left, 0));
+  const h = Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0));
+  return (w * h) / (innerWidth * innerHeight);
+}"""
+
+MARKERS_ON_SCREEN = """() => {
+  const box = document.querySelector(".leaflet-container").getBoundingClientRect();
+  return [...document.querySelectorAll(".gm-marker")].filter(m => {
+    const r = m.getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;
+    return x >= Math.max(0, box.left) && x <= Math.min(innerWidth, box.right)
+        && y >= Math.max(0, box.top) && y <= Math.min(innerHeight, box.bottom);
+  }).length;
+}"""
+
+
+def open_page(page_for, base, path, viewport=DESKTOP, mobile=False):
+    page, watch = page_for(base, viewport=viewport, mobile=mobile)
+    page.goto(f"{base}{path}")
+    page.wait_for_selector(".gm-marker", state="attached")
+    page.wait_for_timeout(300)  # Leaflet's first frame
+    return page, watch
+
+
+def slug(path: str) -> str:
+    return path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-").replace("&", "-") or "index"
+
+
+def tap(page, selector: str):
+    box = page.locator(selector).bounding_box()
+    assert box, f"{selector} has no box"
+    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+# -- phones: the map first ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("viewport", PHONES, ids=lambda v: f"{v[0]}x{v[1]}")
+@pytest.mark.parametrize("path", MAP_PAGES)
+def test_on_a_phone_the_map_takes_most_of_the_first_screen(page_for, live_url, viewport, path):
+    page, watch = open_page(page_for, live_url, path, viewport, mobile=True)
+    share = page.evaluate(VISIBLE_SHARE, ".leaflet-container")
+    assert share >= 0.5, f"the map covers {share:.0%} of the first screen of {path}"
+    assert page.evaluate(MARKERS_ON_SCREEN) >= 1, "no partner is on the first screen"
+    # Nothing wider than the screen.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport[0]
+    assert watch.errors == []
+    screenshot(page, f"page-phone-{viewport[0]}-{slug(path)}")
+
+
+@pytest.mark.parametrize("viewport", PHONES, ids=lambda v: f"{v[0]}x{v[1]}")
+def test_the_phone_panel_opens_over_the_map_and_closes(page_for, live_url, viewport):
+    page, watch = open_page(page_for, live_url, "/?lang=en", viewport, mobile=True)
+    toggle = page.locator("#gm-sheet-toggle")
+    panel = page.locator("#gm-panel")
+
+    def closed():
+        assert toggle.get_attribute("aria-expanded") == "false"
+        assert not panel.is_visible()
+        # Closed, it covers nothing: the middle of the map is the map.
+        assert page.evaluate("""() => {
+          const r = document.querySelector(".leaflet-container").getBoundingClientRect();
+          const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+          return !!hit.closest("#gm-map");
+        }""")
+
+    def opened():
+        page.wait_for_function("() => getComputedStyle(document.getElementById('gm-panel')).transform === 'none'")
+        assert toggle.get_attribute("aria-expanded") == "true"
+        assert panel.is_visible()
+        box = panel.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= viewport[1] + 1
+        assert page.evaluate("() => document.getElementById('gm-panel').contains(document.activeElement)")
+        assert page.locator("#gm-q").is_visible() and page.locator("#gm-list .gm-item").first.is_visible()
+        # The page behind is out of reach while the sheet is open.
+        assert page.evaluate("() => document.getElementById('gm-map').inert")
+
+    closed()
+    tbox = toggle.bounding_box()
+    assert tbox["height"] >= 44 and tbox["y"] + tbox["height"] <= viewport[1] + 1
+    assert "agreements" in toggle.inner_text()
+
+    tap(page, "#gm-sheet-toggle")
+    opened()
+    screenshot(page, f"page-phone-{viewport[0]}-panel-open")
+    tap(page, "#gm-sheet-close")
+    page.wait_for_function("() => !getComputedStyle(document.getElementById('gm-panel')).visibility.startsWith('v')")
+    closed()
+    assert page.evaluate("() => document.activeElement.id") == "gm-sheet-toggle"
+
+    tap(page, "#gm-sheet-toggle")
+    opened()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => getComputedStyle(document.getElementById('gm-panel')).visibility === 'hidden'")
+    closed()
+
+    tap(page, "#gm-sheet-toggle")
+    opened()
+    page.touchscreen.tap(viewport[0] / 2, 30)  # the dimmed map above the sheet
+    page.wait_for_function("() => getComputedStyle(document.getElementById('gm-panel')).visibility === 'hidden'")
+    closed()
+    assert watch.errors == []
+
+
+def details_shown_for(page, pid: str) -> None:
+    """The partner's details opened: the map's event, or its popup."""
+    page.wait_for_function(
+        """(pid) => (window.__details || []).some(d => d.open && d.id === pid)
+             || !!document.querySelector(`.gm-popup[data-partner="${pid}"]`)""", arg=pid)
+
+
+def record_details(page):
+    page.evaluate("""() => { window.__details = [];
+      document.addEventListener("geomap:details", e => window.__details.push(e.detail)); }""")
+
+
+@pytest.mark.parametrize("viewport", PHONES[:1], ids=lambda v: f"{v[0]}x{v[1]}")
+def test_a_list_row_on_a_phone_closes_the_sheet_and_shows_its_partner(page_for, live_url, viewport):
+    page, watch = open_page(page_for, live_url, "/?lang=en", viewport, mobile=True)
+    record_details(page)
+    tap(page, "#gm-sheet-toggle")
+    page.wait_for_function("() => getComputedStyle(document.getElementById('gm-panel')).transform === 'none'")
+    button = '#gm-list .gm-locate[data-partner="cixi"]'
+    page.locator(button).scroll_into_view_if_needed()
+    tap(page, button)
+    details_shown_for(page, "cixi")
+    assert page.locator("#gm-sheet-toggle").get_attribute("aria-expanded") == "false"
+    assert not page.evaluate("() => document.getElementById('gm-panel').contains(document.activeElement)")
+    assert watch.errors == []
+
+
+# -- desktop: the side panel ----------------------------------------------------------------------
+
+def test_the_desktop_keeps_its_side_panel(page_for, live_url):
+    page, watch = open_page(page_for, live_url, "/?lang=en")
+    panel = page.locator("#gm-panel").bounding_box()
+    mapbox = page.locator(".leaflet-container").bounding_box()
+    assert panel["x"] == 0 and 320 <= panel["width"] <= 420
+    assert mapbox["x"] >= panel["width"] - 1 and mapbox["height"] >= 790 and mapbox["width"] >= 850
+    assert not page.locator("#gm-sheet-toggle").is_visible()
+    # The list's "Map" button shows its partner.
+    record_details(page)
+    page.click('#gm-list .gm-locate[data-partner="ningbo"]')
+    details_shown_for(page, "ningbo")
+    assert watch.errors == []
+
+
+def test_list_rows_are_one_link_and_one_map_button_each(page_for, live_url, atlas):
+    page, _ = open_page(page_for, live_url, "/?lang=en")
+    items = page.locator("#gm-list > .gm-item")
+    assert items.count() == len(atlas.partners)
+    first = items.first
+    pid = first.get_attribute("data-partner")
+    assert first.locator("a").first.get_attribute("href") == f"/partners/{pid}?lang=en"
+    assert first.locator(".gm-locate").get_attribute("aria-label").startswith("Show ")
+    assert "Partner page" not in page.inner_text("#gm-panel")
+    # A row shows a hover state.
+    before = first.evaluate("e => getComputedStyle(e).backgroundColor")
+    first.hover()
+    page.wait_for_timeout(200)
+    assert first.evaluate("e => getComputedStyle(e).backgroundColor") != before
+
+
+# -- keyboard: the skip link first ----------------------------------------------------------------
+
+@pytest.mark.parametrize("path, viewport, mobile, label", [
+    ("/?lang=en", DESKTOP, False, "Skip to map"),
+    ("/?lang=zh", DESKTOP, False, "跳到地图"),
+    ("/?lang=en", PHONES[0], True, "Skip to map"),
+    ("/partners/shaoxing?lang=en", DESKTOP, False, "Skip to map"),
+])
+def test_the_first_tab_stop_is_skip_to_map_and_it_lands_on_the_map(page_for, live_url, path, viewport, mobile, label):
+    page, _ = open_page(page_for, live_url, path, viewport, mobile)
+    page.keyboard.press("Tab")
+    active = page.evaluate("() => [document.activeElement.className, document.activeElement.textContent.trim()]")
+    assert active == ["gm-skip", label]
+    box = page.locator(".gm-skip").bounding_box()
+    assert box["y"] >= 0 and box["x"] >= 0 and page.locator(".gm-skip").is_visible()  # shown when focused
+    screenshot(page, f"page-skip-link-{viewport[0]}-{slug(path)}")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => !!document.activeElement.closest('.leaflet-container')"), \
+        page.evaluate("() => document.activeElement.outerHTML.slice(0, 200)")
+    assert "#" not in page.url  # the address stays shareable
+
+
+def test_the_list_has_the_maps_partners_in_the_maps_order(page_for, live_url):
+    for path in ("/?lang=en", "/?lang=zh&type=project"):
+        page, _ = open_page(page_for, live_url, path)
+        listed = page.eval_on_selector_all("#gm-list > .gm-item", "els => els.map(e => e.dataset.partner)")
+        drawn = page.evaluate("() => window.geomapView.data.partners.map(p => p.id)")
+        tabbed = page.eval_on_selector_all("#gm-map .gm-marker[data-partner]", "els => els.map(e => e.dataset.partner)")
+        assert listed == drawn == tabbed, path
+        page.close()
+
+
+# -- the other pages ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("viewport, mobile", [(DESKTOP, False), (PHONES[0], True)], ids=["desktop", "phone"])
+@pytest.mark.parametrize("path", ["/embed/code", "/embed/code?ui=zh&partner=shaoxing", "/nowhere", "/?year_from=abc&lang=zh"])
+def test_other_pages_fit_the_screen(page_for, live_url, path, viewport, mobile):
+    page, watch = page_for(live_url, viewport=viewport, mobile=mobile)
+    page.goto(f"{live_url}{path}")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport[0]
+    assert watch.errors == []
+    screenshot(page, f"page-{'phone' if mobile else 'desktop'}-{slug(path)}")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_desktop_screenshots(page_for, live_url, lang):
+    for path in (f"/?lang={lang}", f"/partners/shaoxing?lang={lang}", f"/embed?lang={lang}"):
+        page, watch = open_page(page_for, live_url, path)
+        assert watch.errors == []
+        screenshot(page, f"page-desktop-{slug(path)}")
+        page.close()
