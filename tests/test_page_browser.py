@@ -226,3 +226,36 @@ def test_desktop_screenshots(page_for, live_url, lang):
         assert watch.errors == []
         screenshot(page, f"page-desktop-{slug(path)}")
         page.close()
+
+
+# -- filters --------------------------------------------------------------------------------------
+
+def test_without_javascript_the_form_still_submits(browser, live_url, atlas):
+    ctx = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 800})
+    try:
+        page = ctx.new_page()
+        page.goto(f"{live_url}/?lang=en")
+        assert page.locator(".gm-apply").is_visible()
+        page.select_option("#gm-type", "project")
+        page.click(".gm-apply")
+        page.wait_for_url("**type=project**")
+        n = atlas.agreements.loc[atlas.agreements["type"] == "project", "agreement_id"].nunique()
+        assert page.inner_text("#gm-count").startswith(f"{n} agreements")
+        hrefs = page.eval_on_selector_all("#gm-downloads a", "els => els.map(e => e.getAttribute('href'))")
+        assert len(hrefs) == 4 and all("type=project" in h for h in hrefs)
+    finally:
+        ctx.close()
+
+
+def test_a_malformed_filter_gets_the_servers_message_in_place(page_for, live_url):
+    page, watch = open_page(page_for, live_url, "/?lang=en")
+    page.evaluate("() => { window.__stay = 1; }")
+    page.fill("#gm-year-to", "2020")
+    page.fill("#gm-year-from", "2023")
+    page.keyboard.press("Enter")
+    error = page.locator("#gm-form-error")
+    error.wait_for(state="visible")
+    assert "after year_to" in error.inner_text()
+    assert page.evaluate("() => window.__stay") == 1 and "year_from" not in page.url
+    page.wait_for_function("() => document.getElementById('gm-status').textContent.includes('after year_to')")
+    assert watch.errors == []
