@@ -3,6 +3,8 @@
 Properties are flat (lists joined with "; ") so that a layer survives CSV and GeoPackage the
 same as GeoJSON. GeoJSON is written here rather than by GeoDataFrame.to_json(): RFC 7946 wants
 6 decimals, no crs, raw UTF-8 and a stable id, and a direct writer is also several times faster.
+GeoParquet is the one columnar format with list types, so there sectors, types, parties and
+agreement ids stay lists (table(lists=True)) and dates are dates.
 """
 from __future__ import annotations
 
@@ -26,12 +28,15 @@ from .atlas import CRS, Atlas
 from .select import Selection
 
 LAYERS = ("partners", "agreements", "links")
-FORMATS = ("geojson", "csv", "gpkg", "kml")
+FORMATS = ("geojson", "csv", "gpkg", "kml", "parquet", "fgb")
 MEDIA_TYPES = {
     "geojson": "application/geo+json",
     "csv": "text/csv; charset=utf-8",
     "gpkg": "application/geopackage+sqlite3",
     "kml": "application/vnd.google-earth.kml+xml",
+    # No registered type for either: GeoParquet's spec names this one, FlatGeobuf's site this.
+    "parquet": "application/vnd.apache.parquet",
+    "fgb": "application/flatgeobuf",
 }
 SEP = "; "
 DECIMALS = 6
@@ -49,28 +54,41 @@ def _parties(parties) -> str:
     return SEP.join(f"{p.name} ({p.role})" if p.role else p.name for p in parties)
 
 
-def table(atlas: Atlas, selection: Selection, layer: str) -> gpd.GeoDataFrame:
-    """A layer as a GeoDataFrame of flat properties, ready for any writer."""
+def _as_list(values) -> list:
+    return list(values) if values else []
+
+
+def _party_list(parties) -> list[dict]:
+    return [{"name": p.name, "role": p.role or None} for p in parties]
+
+
+def table(atlas: Atlas, selection: Selection, layer: str, *, lists: bool = False) -> gpd.GeoDataFrame:
+    """A layer as a GeoDataFrame of flat properties, ready for any writer.
+
+    lists=True keeps list-valued properties as lists (parties as {name, role} records) for
+    the formats that have list types; otherwise they are joined with "; ".
+    """
     if layer == "partners":
         p = selection.partners
+        join = _as_list if lists else _join
         df = pd.DataFrame({
             "id": p["id"], "name_en": p["name_en"], "name_zh": p["name_zh"], "kind": p["kind"],
             "province": p["province"], "prefecture": p["prefecture"], "adcode": p["adcode"],
             "agreement_count": p["agreement_count"].astype("int64"),
             "first_date": p["first_date"], "last_date": p["last_date"],
-            "types": p["types"].map(_join), "sectors": p["sectors"].map(_join),
-            "agreement_ids": p["agreement_ids"].map(_join),
+            "types": p["types"].map(join), "sectors": p["sectors"].map(join),
+            "agreement_ids": p["agreement_ids"].map(join),
             "geocode_precision": p["precision"].astype("int64"), "geocode_source": p["source"],
         })
         return gpd.GeoDataFrame(df.reset_index(drop=True), geometry=p.geometry.values, crs=CRS)
     if layer not in ("agreements", "links"):
         raise ExportError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
     frame = selection.agreements if layer == "agreements" else selection.links
-    df = pd.DataFrame(_row_columns(atlas, frame))
+    df = pd.DataFrame(_row_columns(atlas, frame, lists=lists))
     return gpd.GeoDataFrame(df, geometry=frame.geometry.values, crs=CRS)
 
 
-def _row_columns(atlas: Atlas, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def _row_columns(atlas: Atlas, frame: pd.DataFrame, *, lists: bool = False) -> dict[str, np.ndarray]:
     """The agreements and links layers' properties, column by column, for rows of `frame`."""
     places = atlas.places
     where = places.reindex(frame["place_id"])
@@ -80,8 +98,13 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame) -> dict[str, np.ndarray]:
     first_source = [s[0] if s else None for s in sources]
 
     def objects(values) -> np.ndarray:
-        return np.array(values, dtype=object)
+        out = np.empty(len(values), dtype=object)
+        # Item by item: numpy would make lists of equal length into a second dimension.
+        for i, v in enumerate(values):
+            out[i] = v
+        return out
 
+    join, parties = (_as_list, _party_list) if lists else (_join, _parties)
     none = (None,) * 5
     fields = list(zip(*((s.title, s.publisher, s.date, s.url, s.document) if s else none
                         for s in first_source))) or [()] * 5
@@ -104,9 +127,9 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "date_precision": frame["date_precision"].to_numpy(),
         "date_note": frame["date_note"].to_numpy(),
         "type": frame["type"].to_numpy(),
-        "sectors": objects([_join(v) for v in frame["sectors"].tolist()]),
+        "sectors": objects([join(v) for v in frame["sectors"].tolist()]),
         "value_cny": frame["value_cny"].to_numpy(),
-        "parties": objects([_parties(v) for v in frame["parties"].tolist()]),
+        "parties": objects([parties(v) for v in frame["parties"].tolist()]),
         "summary_en": frame["summary_en"].to_numpy(),
         "summary_zh": frame["summary_zh"].to_numpy(),
         "source_title": title,
@@ -122,15 +145,23 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 # -- writers -----------------------------------------------------------------------------------
 
-def render(atlas: Atlas, selection: Selection, layer: str, fmt: str) -> bytes:
+def render(atlas: Atlas, selection: Selection, layer: str, fmt: str, *, members: dict | None = None) -> bytes:
+    """A layer in a format. `members` are extra top-level members of a GeoJSON
+    FeatureCollection, after its features (the OGC API's links and counts)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if fmt == "geojson" and layer in ("agreements", "links"):
-        body = _geojson_rows(atlas, selection, layer)
-        if body is not None:
-            return body
-    gdf = table(atlas, selection, layer)
-    return {"geojson": to_geojson, "csv": to_csv, "gpkg": to_gpkg, "kml": to_kml}[fmt](gdf, layer)
+    if fmt == "geojson":
+        tail = "".join(f",{json.dumps(k)}:{json.dumps(v, ensure_ascii=False, separators=(',', ':'))}"
+                       for k, v in (members or {}).items())
+        if layer in ("agreements", "links"):
+            body = _geojson_rows(atlas, selection, layer, tail)
+            if body is not None:
+                return body
+        return to_geojson(table(atlas, selection, layer), layer, tail)
+    gdf = table(atlas, selection, layer, lists=fmt == "parquet")
+    writers = {"csv": to_csv, "gpkg": to_gpkg, "kml": to_kml,
+               "parquet": to_parquet, "fgb": to_fgb}
+    return writers[fmt](gdf, layer)
 
 
 def _clean(value):
@@ -189,14 +220,14 @@ def _json_column(series: pd.Series | np.ndarray, prefix: str = "") -> list[str]:
     return texts[codes].tolist()
 
 
-def to_geojson(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+def to_geojson(gdf: gpd.GeoDataFrame, layer: str = "", tail: str = "") -> bytes:
     """RFC 7946: [lon, lat], 6 decimals, no crs, stable ids, UTF-8 as is.
 
     Written as text column by column rather than through one big json.dumps of nested dicts:
     the same bytes (json's float and string forms), in about half the time.
     """
     ids, props = _properties_json(gdf)
-    return _collection(ids, _geometries_json(gdf.geometry.values), props)
+    return _collection(ids, _geometries_json(gdf.geometry.values), props, tail)
 
 
 def _geometries_json(geoms) -> list[str]:
@@ -225,7 +256,7 @@ def _properties_json(gdf) -> tuple[list[str], list[str]]:
     return columns[cols.index("id")], [template.format(*row) for row in zip(*columns)]
 
 
-def _collection(ids: list[str], geometries: list[str], props: list[str]) -> bytes:
+def _collection(ids: list[str], geometries: list[str], props: list[str], tail: str = "") -> bytes:
     # One join over all the pieces: the text is copied once, then encoded.
     pieces = ['{"type":"FeatureCollection","features":[']
     first = True
@@ -233,7 +264,7 @@ def _collection(ids: list[str], geometries: list[str], props: list[str]) -> byte
         pieces += ('{"type":"Feature","id":' if first else ',{"type":"Feature","id":', fid,
                    ',"geometry":', geometry, ',"properties":{', p, "}}")
         first = False
-    pieces.append("]}")
+    pieces += ("]", tail, "}")
     return "".join(pieces).encode("utf-8")
 
 
@@ -258,7 +289,7 @@ def _row_json(atlas: Atlas) -> tuple[list[str], list[str]]:
         return found
 
 
-def _geojson_rows(atlas: Atlas, selection: Selection, layer: str) -> bytes | None:
+def _geojson_rows(atlas: Atlas, selection: Selection, layer: str, tail: str = "") -> bytes | None:
     """The agreements or links layer from the atlas's ready-made row texts; None if the
     selection's rows are not the atlas's own."""
     frame = selection.agreements if layer == "agreements" else selection.links
@@ -267,7 +298,7 @@ def _geojson_rows(atlas: Atlas, selection: Selection, layer: str) -> bytes | Non
         return None
     ids, props = _row_json(atlas)
     return _collection([ids[i] for i in positions], _geometries_json(frame.geometry.values),
-                       [props[i] for i in positions])
+                       [props[i] for i in positions], tail)
 
 
 def to_csv(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
@@ -331,6 +362,47 @@ def _stable_placemark_ids(data: bytes, layer: str, ids: list[str]) -> bytes:
         return data
     it = iter(ids)
     return pattern.sub(lambda m: b'<Placemark id="' + xml_escape(next(it), {'"': "&quot;"}).encode() + b'">', data)
+
+
+# Columns holding ISO dates (YYYY-MM-DD), written as Parquet dates.
+DATE_COLUMNS = ("date", "date_end", "first_date", "last_date", "source_date")
+
+
+def to_parquet(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+    """GeoParquet 1.1 through geopandas and pyarrow: WKB geometry, the CRS as PROJJSON, a
+    bounding-box covering column so that readers can skip row groups, lists as lists and
+    dates as dates."""
+    import io
+
+    out = gdf.copy()
+    if "value_cny" in out:
+        out["value_cny"] = out["value_cny"].astype("Int64")
+    for col in DATE_COLUMNS:
+        if col in out:
+            out[col] = _dates(out[col])
+    buffer = io.BytesIO()
+    out.to_parquet(buffer, index=False, compression="zstd", schema_version="1.1.0",
+                   write_covering_bbox=True)
+    return buffer.getvalue()
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    """ISO date strings as datetime.date (pyarrow writes date32); left as text if any is not one."""
+    import datetime as dt
+
+    try:
+        values = [dt.date.fromisoformat(v) if isinstance(v, str) else None for v in column.tolist()]
+    except ValueError:
+        return column
+    return pd.Series(values, index=column.index, dtype=object)
+
+
+def to_fgb(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+    """FlatGeobuf through GDAL, with its packed R-tree index (GDAL's default)."""
+    out = gdf.copy()
+    if "value_cny" in out:
+        out["value_cny"] = out["value_cny"].astype("Int64")
+    return _via_file(out, layer, ".fgb", driver="FlatGeobuf")
 
 
 def write_atomic(data: bytes, output: Path) -> None:

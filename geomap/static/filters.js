@@ -13,9 +13,13 @@
  * as the visitor pauses, in one history entry per field. A malformed filter gets the server's
  * 400 message next to the form. The base map (tiles) reloads the page: it changes the datum.
  *
- * For other scripts (a timeline, the map's "clear the filters"):
- *   window.geomapPage.apply(url, {history: "push" | "replace" | "none"}) -> Promise
+ * For other scripts (the timeline, the map's "clear the filters"):
+ *   window.geomapPage.go(url) -> Promise: show the state that URL names, in place, as a new
+ *       history entry, with the form set to it (also as window.geomapFilter.go)
+ *   window.geomapPage.apply(url, {history: "push" | "replace" | "none", sync: bool}) -> Promise
  *   window.geomapPage.formUrl() -> the URL the form stands for now
+ * Links a.gm-reset and a[data-gm-clear] clear the filters in place, and the panel's chart bars
+ * (a.gm-chart-hit) filter in place.
  *   document event "geomap:filtered", detail {url, count}: after each state is shown
  */
 (function () {
@@ -88,7 +92,7 @@
     }
   }
 
-  function show(doc, url, how) {
+  function show(doc, url, how, sync) {
     var view = window.geomapView;
     var json = mapJson(doc);
     if (!json || !view || typeof view.setData !== "function") {
@@ -105,7 +109,7 @@
       if (mine) mine.textContent = json.nodes[j].textContent;
     }
     if (formError) formError.textContent = "";
-    if (how === "none") syncForm(doc);
+    if (sync) syncForm(doc);
     view.setData(json.data, json.settings);
     if (how === "push") history.pushState({ geomap: 1 }, "", url);
     else if (how === "replace") history.replaceState({ geomap: 1 }, "", url);
@@ -117,8 +121,11 @@
     document.dispatchEvent(new CustomEvent("geomap:filtered", { detail: { url: url, count: text } }));
   }
 
+  // options.history: "push" (default), "replace" or "none"; options.sync: set the form to the
+  // state fetched (for a state that did not come from the form: Back, a chart, the timeline).
   function apply(url, options) {
     var how = (options && options.history) || "push";
+    var sync = !!(options && options.sync) || how === "none";
     var mine = ++seq;
     wanted = url;
     if (controller) controller.abort();
@@ -133,7 +140,7 @@
         if (mine !== seq) return;
         var doc = new DOMParser().parseFromString(text, "text/html");
         if (!response.ok) { wanted = shown; showError(doc, response.status); return; }
-        show(doc, url, how);
+        show(doc, url, how, sync);
       });
     }).catch(function (error) {
       if (error && error.name === "AbortError") return;
@@ -197,11 +204,26 @@
     applyForm("push");
   });
 
+  // The panel's charts: a bar filters by its value, in place.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("#gm-panel a.gm-chart-hit");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    typing = null;
+    apply(link.href, { history: "push", sync: true });
+  });
+
   window.addEventListener("popstate", function () {
     if (location.href === shown) return;
     typing = null;
     apply(location.href, { history: "none" });
   });
 
-  window.geomapPage = { apply: apply, formUrl: formUrl };
+  // go(url): another part of the page (the timeline) moves to a state it names.
+  function go(url) {
+    typing = null;
+    return apply(new URL(url, location.href).href, { history: "push", sync: true });
+  }
+
+  window.geomapPage = window.geomapFilter = { apply: apply, go: go, formUrl: formUrl };
 })();

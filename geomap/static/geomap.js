@@ -304,7 +304,8 @@
       }
       var pts = [p.ll];
       (agreementsOf[index] || []).forEach(function (ai) { pts.push(data.sites[data.agreements[ai].s].ll); });
-      map.fitBounds(L.latLngBounds(pts).pad(0.25), { maxZoom: 10 });
+      // Not animated: zoomToShowLayer below must start from the framed view, not race it.
+      map.fitBounds(L.latLngBounds(pts).pad(0.25), { maxZoom: 10, animate: false });
       if (openPopup) {
         var marker = markers[index];
         if (settings.cluster) layer.zoomToShowLayer(marker, function () { marker.openPopup(); });

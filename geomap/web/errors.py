@@ -3,9 +3,9 @@ with a traceback. /api/ and /export/ answer in JSON (English, for scripts), page
 visitor's language: the lang option where it is valid, else Accept-Language."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .. import i18n
@@ -26,6 +26,10 @@ DEFAULT_MESSAGES = {
     405: N_("This address does not accept that kind of request."),
     500: N_("Something went wrong on our side; it has been logged."),
 }
+
+
+# RFC 3986 pchar and "/", less "%" (the decoded path is encoded again) and "\\".
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def _wants_json() -> bool:
@@ -52,12 +56,28 @@ def _lang() -> str:
 
 
 def _switch_url(lang: str) -> str:
+    """This address in another language. The path is any the visitor typed (a 404), so it is
+    percent-encoded and starts with exactly one slash: "/\\evil.example" or "//evil.example"
+    must stay a path on this site, not become a link to another host."""
     param = _lang_param()
     args = [(k, v) for k, v in request.args.items(multi=True) if k != param] + [(param, lang)]
-    return f"{request.path}?{urlencode(args)}"
+    path = "/" + quote(request.path, safe=PATH_SAFE).lstrip("/")
+    return f"{path}?{urlencode(args)}"
+
+
+def _responder(status: int, title: str, message: str | Message):
+    """The answer of a module that renders its own errors under its prefix (the OGC API's
+    exceptions), or None."""
+    for prefix, respond in current_app.extensions.get("geomap.error_responders", {}).items():
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return respond(status, title, message)
+    return None
 
 
 def _respond(status: int, title: str, message: str | Message):
+    own = _responder(status, title, message)
+    if own is not None:
+        return own
     if _wants_json():
         resp = jsonify({"error": {"status": status, "title": title, "message": str(message)}})
         resp.status_code = status
