@@ -28,10 +28,13 @@ MARKERS_ON_SCREEN = """() => {
 }"""
 
 
-def open_page(page_for, base, path, viewport=DESKTOP, mobile=False):
+def open_page(page_for, base, path, viewport=DESKTOP, mobile=False, markers=True):
     page, watch = page_for(base, viewport=viewport, mobile=mobile)
     page.goto(f"{base}{path}")
-    page.wait_for_selector(".gm-marker", state="attached")
+    if markers:
+        page.wait_for_selector(".gm-marker", state="attached")
+    else:
+        page.wait_for_function("() => window.geomapView && window.geomapView.data")
     page.wait_for_timeout(300)  # Leaflet's first frame
     return page, watch
 
@@ -55,6 +58,9 @@ def test_on_a_phone_the_map_takes_most_of_the_first_screen(page_for, live_url, v
     share = page.evaluate(VISIBLE_SHARE, ".leaflet-container")
     assert share >= 0.5, f"the map covers {share:.0%} of the first screen of {path}"
     assert page.evaluate(MARKERS_ON_SCREEN) >= 1, "no partner is on the first screen"
+    # One viewport meta, and it lets the visitor pinch-zoom.
+    metas = page.eval_on_selector_all('meta[name="viewport"]', "els => els.map(e => e.content)")
+    assert len(metas) == 1 and "user-scalable=no" not in metas[0] and "maximum-scale" not in metas[0], metas
     # Nothing wider than the screen.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport[0]
     assert watch.errors == []
@@ -199,12 +205,15 @@ def test_the_first_tab_stop_is_skip_to_map_and_it_lands_on_the_map(page_for, liv
 
 
 def test_the_list_has_the_maps_partners_in_the_maps_order(page_for, live_url):
+    """The list is the map in words: the partners of the map's data, in its order."""
     for path in ("/?lang=en", "/?lang=zh&type=project"):
         page, _ = open_page(page_for, live_url, path)
         listed = page.eval_on_selector_all("#gm-list > .gm-item", "els => els.map(e => e.dataset.partner)")
         drawn = page.evaluate("() => window.geomapView.data.partners.map(p => p.id)")
-        tabbed = page.eval_on_selector_all("#gm-map .gm-marker[data-partner]", "els => els.map(e => e.dataset.partner)")
-        assert listed == drawn == tabbed, path
+        on_map = page.eval_on_selector_all("#gm-map .gm-marker[data-partner]", "els => els.map(e => e.dataset.partner)")
+        assert listed == drawn, path
+        # Every partner the map shows by itself is in the list (the others sit in stacks).
+        assert on_map and set(on_map) <= set(listed), path
         page.close()
 
 
@@ -260,4 +269,75 @@ def test_a_malformed_filter_gets_the_servers_message_in_place(page_for, live_url
     assert "after year_to" in error.inner_text()
     assert page.evaluate("() => window.__stay") == 1 and "year_from" not in page.url
     page.wait_for_function("() => document.getElementById('gm-status').textContent.includes('after year_to')")
+    assert watch.errors == []
+
+
+COUNT = "() => document.getElementById('gm-count').textContent"
+VIEW = "() => { const m = window.geomapView.map, c = m.getCenter(); return [+c.lat.toFixed(5), +c.lng.toFixed(5), m.getZoom()]; }"
+
+
+def count_of(atlas, mask) -> tuple[int, int]:
+    rows = atlas.agreements[mask]
+    return rows["agreement_id"].nunique(), rows["place_id"].nunique()
+
+
+@pytest.mark.parametrize("viewport, mobile", [(DESKTOP, False), (PHONES[0], True)], ids=["desktop", "phone"])
+def test_filters_apply_in_place_follow_the_url_and_back_restores(page_for, live_url, atlas, viewport, mobile):
+    page, watch = open_page(page_for, live_url, "/?lang=en", viewport, mobile)
+    page.evaluate("() => { window.__same_document = true; }")
+    page.evaluate("() => window.geomapView.map.setView([30.4, 121.1], 9, {animate: false})")
+    view = page.evaluate(VIEW)
+    everything = page.evaluate(COUNT)
+    if mobile:
+        tap(page, "#gm-sheet-toggle")
+        page.wait_for_function("() => getComputedStyle(document.getElementById('gm-panel')).transform === 'none'")
+
+    # A type: the map, the list, the counts and the downloads follow; the document stays.
+    page.select_option("#gm-type", "project")
+    page.wait_for_url("**type=project**")
+    n, p = count_of(atlas, atlas.agreements["type"] == "project")
+    page.wait_for_function("(n) => document.getElementById('gm-count').textContent.startsWith(n + ' agreements')", arg=n)
+    assert page.evaluate("() => window.__same_document") is True
+    assert page.evaluate("() => window.geomapView.data.partners.length") == p
+    assert page.locator("#gm-list > .gm-item").count() == p
+    assert f"{n} agreements" in page.inner_text("#gm-toggle-count")
+    hrefs = page.eval_on_selector_all("#gm-downloads a", "els => els.map(e => e.getAttribute('href'))")
+    assert len(hrefs) == 4 and all("type=project" in h for h in hrefs)
+    page.wait_for_function("(n) => document.getElementById('gm-status').textContent.startsWith(n + ' agreements')", arg=n)
+    assert page.evaluate(VIEW) == view  # the map kept its view
+    by_type = page.evaluate(COUNT)
+
+    # A search on top, typed: one more history entry.
+    page.fill("#gm-q", "Ningbo")
+    page.wait_for_url("**q=Ningbo**")
+    page.wait_for_function("(t) => document.getElementById('gm-count').textContent !== t", arg=by_type)
+    assert "type=project" in page.url
+    searched = page.evaluate(COUNT)
+
+    # Back: the type alone again, the search field empty; Back again: everything.
+    page.go_back()
+    page.wait_for_function("(t) => document.getElementById('gm-count').textContent === t", arg=by_type)
+    assert "q=" not in page.url and "type=project" in page.url
+    assert page.input_value("#gm-q") == "" and page.input_value("#gm-type") == "project"
+    page.go_back()
+    page.wait_for_function("(t) => document.getElementById('gm-count').textContent === t", arg=everything)
+    assert "type=" not in page.url and page.input_value("#gm-type") == ""
+    assert page.evaluate("() => window.geomapView.data.partners.length") == len(atlas.partners)
+    # Forward: the search again.
+    page.go_forward()
+    page.go_forward()
+    page.wait_for_function("(t) => document.getElementById('gm-count').textContent === t", arg=searched)
+    assert page.input_value("#gm-q") == "Ningbo"
+    assert page.evaluate("() => window.__same_document") is True
+    assert watch.errors == []
+
+
+def test_clearing_the_filters_in_place(page_for, live_url, atlas):
+    page, watch = open_page(page_for, live_url, "/?lang=en&q=nothing-matches-this", markers=False)
+    page.evaluate("() => { window.__same_document = true; }")
+    assert page.locator("#gm-list > .gm-item").count() == 0
+    page.click("#gm-results .gm-reset")
+    page.wait_for_function("(n) => document.querySelectorAll('#gm-list > .gm-item').length === n", arg=len(atlas.partners))
+    assert "q=" not in page.url and page.input_value("#gm-q") == ""
+    assert page.evaluate("() => window.__same_document") is True
     assert watch.errors == []
