@@ -7,6 +7,8 @@ axe-core comes from the axe-playwright-python package (the test extra), which sh
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import DESKTOP, PHONES, screenshot
@@ -39,7 +41,7 @@ def axe():
 
 def check(page, axe, name: str) -> None:
     count, report = axe(page)
-    screenshot(page, f"a11y-{name}")
+    screenshot(page, "a11y-" + re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-"))
     assert count == 0, f"axe-core found {count} kinds of violation on {name}:\n{report}"
 
 
