@@ -226,7 +226,7 @@ def test_index_timeline_keeps_the_other_filters_and_shows_the_state(client):
         assert int(count) == api_count(client, f"type=project&year_from={year}&year_to={year}")
     assert 'id="gm-tl-to" min="2019" max="2023" step="1" value="2020"' in html
     shown = api_count(client, "type=project&year_to=2020")
-    assert re.search(rf'id="gm-tl-now">2019–2020: {shown} agreements<', html)
+    assert re.search(rf'id="gm-tl-now" data-gm-region>2019–2020: {shown} agreements<', html)
 
 
 def test_index_panel_charts_link_to_their_filters(client, atlas):
