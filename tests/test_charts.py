@@ -260,3 +260,11 @@ def test_partner_page_charts_count_its_own_agreements(client):
     assert "/partners/shaoxing?lang=en&amp;type=project" in hits
     filtered = client.get("/partners/shaoxing?lang=en&type=project").get_data(as_text=True)
     assert '<a href="/partners/shaoxing?lang=en">Show all agreements</a>' in filtered
+
+
+def test_an_embed_has_no_timeline_unless_asked(client):
+    assert 'id="gm-timeline"' not in client.get("/embed?lang=en").get_data(as_text=True)
+    html = client.get("/embed?lang=en&timeline=1").get_data(as_text=True)
+    assert 'id="gm-timeline"' in html
+    assert "timeline" not in re.search(r'class="gm-embed-full" href="([^"]*)"', html).group(1)
+    assert client.get("/embed?timeline=maybe").status_code == 400

@@ -18,6 +18,9 @@
  * it; the current year and its count are announced politely once a year. Under
  * prefers-reduced-motion each step is a plain change, with no transition, and lasts longer.
  *
+ * Each step of playback is a "geomap:timeline" event on document (detail: year, month "YYYY-MM"
+ * or null, count, playing); the end of playback one with year null and playing false.
+ *
  * The server marks the parts it redraws for a new URL (data-gm-region: the bars, the table,
  * the count, the settings); they are looked up again after each swap.
  */
@@ -39,6 +42,7 @@
   var STEP_MS = 1000;          // a year, while playing
   var REDUCED_STEP_MS = 1600;  // a year when the change is not animated: time to take it in
   var SETTLE_MS = 300;         // after the last key press, before asking the server
+  var MONTHS_UP_TO = 6;        // data spanning at most this many years plays month by month
 
   var settings, first, last, F;
   function readSettings() {
@@ -65,8 +69,9 @@
   }
   function yearText(y) { return fill(F.year, { y: y }); }
   function yearsText(a, b) { return a === b ? yearText(a) : fill(F.range, { a: a, b: b }); }
+  var numbers = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || "en") : null;
   function countText(n) {
-    return n === 1 ? F.one : fill(F.many, { n: n.toLocaleString(document.documentElement.lang || "en") });
+    return n === 1 ? F.one : fill(F.many, { n: numbers ? numbers.format(n) : String(n) });
   }
   function lo() { return state.from === null ? first : Math.max(first, state.from); }
   function hi() { return state.to === null ? last : Math.min(last, state.to); }
@@ -107,6 +112,24 @@
     var v = view();
     if (v && v.setYearRange) v.setYearRange(state.from, state.to);
     return countIn(state.from, state.to);
+  }
+
+  // While the slider is dragged, the map is masked at most once a frame, and a map that takes
+  // longer than a frame to mask (thousands of partners) then gets as much idle time as the mask
+  // took: the slider, the chart and the text keep moving at the screen's rate while the map
+  // follows a few times a second, and its last state is always the slider's.
+  var maskTimer = null, maskAfter = 0;
+  function maskSoon() {
+    if (maskTimer !== null) return;
+    maskTimer = setTimeout(function () {
+      requestAnimationFrame(function () {
+        maskTimer = null;
+        var t0 = performance.now();
+        mask();
+        var cost = performance.now() - t0;
+        maskAfter = performance.now() + (cost > 12 ? cost : 0);
+      });
+    }, Math.max(0, maskAfter - performance.now()));
   }
 
   function mapJson(doc) {
@@ -205,6 +228,7 @@
   // The map page: its in-place filtering. An embed: the same swap, done here.
   function go(url) {
     var page = window.geomapPage;
+    if (page && page.go) return page.go(url);
     if (page && page.apply) {
       setFormYears(state);
       return page.apply(url, { history: "push" });
@@ -267,7 +291,8 @@
     if (a > b) { if (which === "from") a = b; else b = a; }
     state = normalise(a, b);
     ensureBase();
-    render(mask());
+    render(countIn(state.from, state.to));
+    maskSoon();
   }
   fromInput.addEventListener("input", function () { moved("from"); });
   toInput.addEventListener("input", function () { moved("to"); });
@@ -327,10 +352,47 @@
     root.classList.toggle("gm-playing", on);
   }
 
-  function step(y) {
+  // Where the data spans a few years and carries dates, playback moves a month at a time inside
+  // each year (a growing network rather than a few jumps); the slider stays on years, as the
+  // URL does. Under reduced motion, and for a large map's data (years only), a year at a time.
+  function monthly() {
+    var v = view();
+    if (motion.matches || last - first > MONTHS_UP_TO || !v || !v.data || !v.showAgreements) return null;
+    var list = v.data.agreements, starts = [];
+    for (var i = 0; i < list.length; i++) {
+      if (!list[i].iso) return null;
+      starts.push(list[i].iso.slice(0, 7));
+    }
+    return starts;
+  }
+
+  var months = window.Intl ? new Intl.DateTimeFormat(document.documentElement.lang || "en", { year: "numeric", month: "long" }) : null;
+  function monthLabel(y, m) {
+    return months ? months.format(new Date(y, m - 1, 1)) : y + "-" + m;
+  }
+
+  // One step: the network as it stood at the end of year y (or of month m of year y).
+  function step(y, m, starts) {
     state = normalise(null, y);
-    var text = render(mask());
-    live.textContent = text;  // once a year, politely
+    var month = null, count;
+    if (m && m < 12) {
+      month = y + "-" + (m < 10 ? "0" : "") + m;
+      var shown = [];
+      for (var i = 0; i < starts.length; i++) if (starts[i] <= month) shown.push(i);
+      view().showAgreements(shown);
+      render(null);
+      count = shown.length;
+      var now = document.getElementById("gm-tl-now");
+      if (now) now.textContent = fill(F.status, { years: monthLabel(y, m), count: countText(count) });
+    } else {
+      count = mask();
+      live.textContent = render(count);  // once a year, politely
+    }
+    emit("geomap:timeline", { year: y, month: month, count: count, playing: true });
+  }
+
+  function emit(name, detail) {
+    document.dispatchEvent(new CustomEvent(name, { detail: detail }));
   }
 
   function play() {
@@ -341,11 +403,15 @@
     playing = -1;  // playing, before the first step (while the map's data may be loading)
     ensureBase().then(function () {
       if (playing === null) return;
-      var wait = motion.matches ? REDUCED_STEP_MS : STEP_MS;
+      var starts = monthly();
+      var perYear = starts ? 12 : 1;
+      var wait = (motion.matches ? REDUCED_STEP_MS : STEP_MS) / perYear;
+      var m = 1;
       function tick() {
-        step(y);
-        if (y >= last) { playing = null; finish(); return; }
-        y += 1;
+        step(y, starts ? m : null, starts);
+        if (m < perYear) m += 1;
+        else if (y >= last) { playing = null; finish(); return; }
+        else { y += 1; m = 1; }
         playing = setTimeout(tick, wait);
       }
       tick();
@@ -356,7 +422,9 @@
   function finish() {
     setPlaying(false);
     state = { from: null, to: null };
-    render(mask());
+    var count = mask();
+    render(count);
+    emit("geomap:timeline", { year: null, month: null, count: count, playing: false });
     commit();
   }
 
