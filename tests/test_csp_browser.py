@@ -30,6 +30,8 @@ PAGES = [
     "/embed/code?ui=en&resize=1&partner=cixi", "/embed/code?ui=zh",
     "/partners/shaoxing?lang=en", "/partners/shaoxing?type=forum&lang=zh",
     "/no/such/page", "/?year_from=%C2%B2&lang=zh", "/embed?height=1", "/partners/nowhere",
+    "/ogc?f=html", "/ogc/collections?f=html&lang=zh", "/ogc/collections/agreements/items?f=html&limit=5",
+    "/ogc/collections/partners/items/ningbo?f=html", "/openapi.html",
 ]
 
 

@@ -28,6 +28,11 @@ VALID = {
     "controls": ["0", "1", "off"], "legend": ["0", "1"], "height": ["150", "480", "4000", "149", "4001"],
     "popup": ["1", "0"], "ui": ["en", "zh", "fr"], "resize": ["0", "1", "2"], "format": ["json", "xml", "JSON"],
     "maxwidth": ["1", "300", "100001"], "maxheight": ["1", "600"], "v": ["abc"], "status": ["signed", "intention"],
+    # OGC API - Features (/ogc/...)
+    "f": ["json", "html", "geojson", "xml"], "limit": ["1", "10", "10000", "0"], "offset": ["0", "5", "999999"],
+    "bbox": ["119.5,29.5,122,31.5", "1,2,3", "181,0,0,0", "0,10,1,0", "1,2,3,4,5,6", "nan,1,2,3"],
+    "datetime": ["2020-05-17", "2019-01-01/2020-12-31", "../2020-01-01", "2020-01-01/..", "../..", "2019-02-30",
+                 "2020-05-17T10:00:00Z", "2020-05-17T25:00:00Z"],
     "url": ["http://localhost/", "http://localhost/embed?partner=shaoxing", "http://localhost/partners/ningbo?lang=zh",
             "http://localhost/partners/nowhere", "https://localhost:443/embed?height=%C2%B2", "http://[::1/",
             "http://localhost:99999/", "http://evil.example/", "ftp://localhost/", "http://localhost/%5Cevil"],
@@ -37,6 +42,8 @@ PATH_VALUES = {
     "partner_id": ["shaoxing", "ningbo", "nowhere", "SHAOXING"], "layer": ["partners", "agreements", "links", "nope"],
     "fmt": ["geojson", "csv", "gpkg", "kml", "parquet", "fgb", "xls"],
     "name": ["leaflet/leaflet.js", "geomap/embed-resize.js", "../geomap/cli.py", "leaflet/images/layers.png"],
+    "collection_id": ["partners", "agreements", "links", "nope"],
+    "feature_id": ["shaoxing", "shaoxing-tech-transfer-sub-center@shaoxing", "nope"],
 }
 DEFAULT_PATH_VALUES = ["partners", "agreements", "links", "shaoxing", "nowhere", "1"]
 HOSTS = ["localhost", "127.0.0.1:8000", "[::1]", "LOCALHOST.", "evil.example", "evil.example:80",

@@ -53,6 +53,8 @@ def test_ascii_int_reads_ascii_digits():
     "/oembed?url=http%3A%2F%2Flocalhost%2F&maxheight=%E2%91%A0",
     "/oembed?url=http%3A%2F%2Flocalhost%2Fembed%3Fheight%3D%25E2%2591%25A0",
     "/api/map.json?year_from=%C2%B2", "/api/map/shaoxing.json?year_to=%C2%B2",
+    "/ogc/collections/agreements/items?limit=%C2%B2", "/ogc/collections/agreements/items?offset=%E2%91%A0",
+    "/ogc/collections/agreements/items?bbox=%EF%BC%91,2,3,4",
 ])
 def test_unicode_digits_in_a_query_are_a_400_with_a_message(client, url):
     resp = client.get(url)
