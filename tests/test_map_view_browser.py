@@ -155,7 +155,7 @@ def test_close_markers_spread_out_so_each_can_be_chosen(page_for, live_url, view
 # -- details -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewport", PHONES, ids=["390x844", "360x740"])
-@pytest.mark.parametrize("path", ["/embed?lang=en", "/embed?lang=zh&partner=shaoxing", "/partners/ningbo?lang=en"])
+@pytest.mark.parametrize("path", ["/?lang=zh", "/embed?lang=en", "/embed?lang=zh&partner=shaoxing", "/partners/ningbo?lang=en"])
 def test_a_tap_on_a_phone_shows_details_that_fit_with_the_close_control_on_screen(page_for, live_url, path, viewport):
     page, watch = open_map(page_for, live_url, path, viewport, mobile=True)
     pid = "ningbo" if "ningbo" in path else "shaoxing"
@@ -316,3 +316,23 @@ def test_set_data_keeps_the_view_and_the_year_range_masks_in_place(page_for, liv
     assert set(shown) == projects
     assert len(watch.requests) == n_requests
     assert watch.errors == []
+
+
+def test_a_stack_opens_from_the_keyboard_with_focus_on_its_first_place(page_for, live_url):
+    page, _ = open_map(page_for, live_url, "/?lang=en")
+    page.focus(".folium-map")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.matches('.gm-stack')"):
+            break
+    label = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    assert "more place" in label and page.evaluate("() => document.activeElement.getAttribute('aria-expanded')") == "false"
+    members = page.evaluate("() => document.activeElement.gmLayer.getAllChildMarkers().map(m => m.gm.name)")
+    assert len(members) >= 2
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.matches('.gm-marker[data-partner], .gm-site, .gm-hub')")
+    settle(page)
+    assert page.evaluate("() => document.activeElement.gmLayer.gm.name") in members
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => !!document.activeElement.closest('[role=dialog]')")

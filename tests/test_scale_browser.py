@@ -232,3 +232,37 @@ def test_hostile_text_stays_text_in_a_loaded_map(page_for, hostile_big, lang):
     assert page.evaluate("() => document.querySelectorAll('.leaflet-popup img, .leaflet-popup svg, .gm-label img, .gm-label svg, #gm-list img, #gm-list svg:not(.gm-icon)').length") == 0
     assert page.evaluate("() => window.__pwned") is None
     assert dialogs == [] and watch.errors == []
+
+
+@pytest.mark.parametrize("lang, loading, error, retry", [
+    ("en", "Loading the map…", "The map's data could not be loaded.", "Try again"),
+    ("zh", "地图加载中…", "无法加载地图数据。", "重试")])
+def test_a_loaded_map_shows_loading_then_an_error_with_a_way_to_try_again(page_for, hostile_big, lang, loading, error, retry):
+    base, app = hostile_big
+    page, watch = page_for(base)
+    held, failing = [], [True]
+
+    def hold(route):  # the map's data: held while we look at the loading state, then refused
+        if failing[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/map.json*", hold)
+    page.goto(f"{base}/?lang={lang}")
+    state = page.locator(".gm-state-loading")
+    state.wait_for()
+    assert state.inner_text().strip() == loading and state.get_attribute("role") == "status"
+    assert page.get_attribute(".folium-map", "aria-busy") == "true"
+    page.evaluate("() => { window.__errors = []; document.addEventListener('geomap:error', e => window.__errors.push(e.detail.error)); }")
+    for route in held:
+        route.fulfill(status=503, body="busy")
+    page.wait_for_function("() => window.__errors.length > 0 || document.querySelector('.gm-state-error')")
+    failed = page.locator(".gm-state-error")
+    failed.wait_for()
+    assert failed.get_attribute("role") == "alert" and error in failed.inner_text()
+    failing[0] = False
+    failed.get_by_role("button", name=retry).click()
+    page.wait_for_function("() => window.geomapView.data && window.geomapView.data.partners.length > 0", timeout=60_000)
+    assert page.locator(".gm-state").count() == 0
+    assert page.get_attribute(".folium-map", "aria-busy") is None

@@ -65,6 +65,20 @@ export function createView(map) {
     fallbackFocus: (state) => (state.source && markers && markers.visibleParent(state.source)) || map.getContainer(),
   });
   map.on("gm:legend", () => labels.schedule());
+  // The page may resize the map (a drawer, a phone turned, a timeline shown): Leaflet only
+  // watches the window. A map first drawn with no size is framed once it has one.
+  let sized = map.getSize().y > 0;
+  if (window.ResizeObserver) {
+    new ResizeObserver(() => {
+      map.invalidateSize({ pan: false });
+      if (!sized && map.getSize().y > 0 && data) {
+        sized = true;
+        if (data.focus !== null && data.focus !== undefined && data.partners[data.focus]) focus(data.focus, false, false);
+        else fitAll();
+      }
+      labels.schedule();
+    }).observe(map.getContainer());
+  }
 
   function partnerIndex(id) {
     if (!data) return -1;
