@@ -65,15 +65,12 @@
   function mapJson(doc) {
     var wrap = doc.getElementById("gm-map");
     if (!wrap) return null;
-    var out = { data: undefined, settings: undefined };
     var nodes = wrap.querySelectorAll('script[type="application/json"]');
-    for (var i = 0; i < nodes.length; i++) {
-      var node = nodes[i];
-      var value = JSON.parse(node.textContent);
-      if (/settings$/.test(node.id)) out.settings = value;
-      else if (/data$/.test(node.id)) out.data = value;
-    }
-    return out.data === undefined ? null : { data: out.data, settings: out.settings, nodes: nodes };
+    // The map's own two elements, by their ids (others, like the timeline's, live beside them).
+    var data = doc.getElementById("gm-map-data");
+    var settings = doc.getElementById("gm-map-settings");
+    if (!data) return null;
+    return { data: JSON.parse(data.textContent), settings: settings ? JSON.parse(settings.textContent) : undefined, nodes: nodes };
   }
 
   function syncForm(doc) {
