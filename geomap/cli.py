@@ -16,7 +16,7 @@ import click
 from . import ConfigError, atlas as atlas_mod
 from .load import PLACES_FILE, DataError
 from .options import OptionsError, parse
-from .records import AGREEMENT_TYPES, PRECISION_CODES, SECTORS
+from .records import AGREEMENT_TYPES, PRECISION_CODES, SECTORS, STATUSES
 
 EXIT_DATA = 1
 EXIT_USAGE = 2
@@ -152,6 +152,7 @@ def filter_options(fn):
         click.option("--type", "type_", multiple=True, help=f"Agreement type: {', '.join(AGREEMENT_TYPES)}."),
         click.option("--sector", multiple=True, help=f"Sector tag: {', '.join(SECTORS)}."),
         click.option("--province", multiple=True, help="Province of the partner, e.g. Zhejiang."),
+        click.option("--status", multiple=True, help=f"Agreement status: {', '.join(STATUSES)}."),
         click.option("--q", help="Text search in titles, summaries, names and parties."),
     ]
     for opt in reversed(opts):

@@ -123,14 +123,18 @@ def _stable_ids(root) -> None:
 def build_map(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | None = None,
               embed: bool = False, asset_url: Callable[[str], str] = assets.url,
               partner_url: str = "/partners/{id}", height: str = "100%",
-              source: MapSource | None | str = "auto") -> MapParts:
+              source: MapSource | None | str = "auto", site: str | None = None) -> MapParts:
     """Everything the map shows for these options, rendered.
 
     `source`: "auto" loads the data from the web app serving this request when the map is
-    large (see the module's docstring); None always inlines it.
+    large (see the module's docstring); None always inlines it. `site`: only the agreements
+    of that Shanghai-side site (its page's map), always inline (the loaded data is the
+    whole map's).
     """
     tiles = tiles_mod.get(options.tiles or tiles_key or tiles_mod.default_key())
-    selection = select(atlas, options, partner_filters=False)
+    selection = select(atlas, options, partner_filters=False, site=site)
+    if site is not None:
+        source = None
     if source == "auto":
         source = _web_source()
     loaded = (source is not None and partner_url == source.partner_url

@@ -231,7 +231,7 @@ def test_gaode_draws_shaoxing_about_half_a_kilometre_from_its_wgs84_position(pag
             assert min(distance_m(s["lon"], s["lat"], o_lon, o_lat)
                        for _, s in atlas.places.iterrows()) > 300
     # Every Shanghai-side site too.
-    for site_id in set(atlas.agreements["shanghai_site"]):
+    for site_id in set(atlas.links["shanghai_site"]):
         s = atlas.places.loc[site_id]
         slat, slon = page.evaluate(
             "(sid) => { const v = window.geomapView; const i = v.data.sites.findIndex(s => s.id === sid);"

@@ -45,7 +45,7 @@ def test_one_marker_per_partner(page_for, live_url, atlas):
     assert sorted(shown) == sorted(partner_ids(atlas))
     # The Shanghai-side sites are drawn too, as their own markers.
     sites = set(page.eval_on_selector_all(".gm-site", "els => els.map(e => e.dataset.site)"))
-    assert sites == set(atlas.agreements["shanghai_site"])
+    assert sites == set(atlas.links["shanghai_site"])
     assert watch.errors == []
     screenshot(page, "map-index")
 

@@ -13,12 +13,11 @@ import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
-from ..records import Place
+from ..records import ADMINISTRATIVE_KINDS, PROVINCE_CODES, Place
 from . import Location
 from .datum import gcj02_to_wgs84
 
-# Kinds whose adcode is the place itself (rather than the unit containing it).
-ADMINISTRATIVE = {"municipality", "prefecture-city", "county-city", "district", "county"}
+ADMINISTRATIVE = frozenset(ADMINISTRATIVE_KINDS)
 
 
 def _package_dir(name: str) -> Path:
@@ -83,18 +82,6 @@ class GeoNamesCities:
         city = hits[0]
         precision = 8 if place.kind in ADMINISTRATIVE else 2
         return Location(city["longitude"], city["latitude"], precision, f"geonames:{city['geonameid']}")
-
-
-# GB/T 2260 province-level codes by English name: the first two digits of every adcode within.
-PROVINCE_CODES = {
-    "Beijing": "11", "Tianjin": "12", "Hebei": "13", "Shanxi": "14", "Inner Mongolia": "15",
-    "Liaoning": "21", "Jilin": "22", "Heilongjiang": "23", "Shanghai": "31", "Jiangsu": "32",
-    "Zhejiang": "33", "Anhui": "34", "Fujian": "35", "Jiangxi": "36", "Shandong": "37",
-    "Henan": "41", "Hubei": "42", "Hunan": "43", "Guangdong": "44", "Guangxi": "45",
-    "Hainan": "46", "Chongqing": "50", "Sichuan": "51", "Guizhou": "52", "Yunnan": "53",
-    "Tibet": "54", "Shaanxi": "61", "Gansu": "62", "Qinghai": "63", "Ningxia": "64",
-    "Xinjiang": "65",
-}
 
 
 @lru_cache(maxsize=None)

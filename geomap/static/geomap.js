@@ -14,6 +14,11 @@
     return node;
   }
 
+  // An agreement's Shanghai-side site indices: a list (a bare number in older data).
+  function sitesOf(a) {
+    return [].concat(a.s);
+  }
+
   function safeUrl(url) {
     return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
   }
@@ -55,7 +60,7 @@
     fact(L.parties, a.parties);
     fact(L.sectors, a.sectors);
     fact(L.amount, a.amount);
-    fact(L.shanghai_site, a.site || (data.sites[a.s] && data.sites[a.s].name));
+    fact(L.shanghai_site, a.site || sitesOf(a).map(function (i) { return data.sites[i] && data.sites[i].name; }).filter(Boolean));
     li.appendChild(dl);
 
     var summary = el("p", "gm-summary", a.summary);
@@ -165,7 +170,8 @@
       };
     });
     var agreements = d.agreements.map(function (row) {
-      return { fam: d.fams[row[0]], s: row[1], p: row.slice(2) };
+      // compact-2: [family, [site...], first year, last year, status, partner...]
+      return { fam: d.fams[row[0]], s: row[1], years: [row[2], row[3]], status: d.statuses[row[4]], p: row.slice(5) };
     });
     return {
       lang: d.lang, center: d.center, partners: partners, sites: d.sites, agreements: agreements,
@@ -207,13 +213,14 @@
     }
     var segments = {};
     data.agreements.forEach(function (a, ai) {
-      var site = data.sites[a.s];
       a.p.forEach(function (pi) {
         (agreementsOf[pi] = agreementsOf[pi] || []).push(ai);
-        var link = { ll: [site.ll, data.partners[pi].ll], fam: a.fam };
-        if (many) (segments[a.fam] = segments[a.fam] || []).push(link.ll);
-        else lines.push(link.line = L.polyline(link.ll, lineStyle(a.fam)));
-        (linksOf[pi] = linksOf[pi] || []).push(link);
+        sitesOf(a).forEach(function (si) {  // a link from each Shanghai-side site to each partner
+          var link = { ll: [data.sites[si].ll, data.partners[pi].ll], fam: a.fam };
+          if (many) (segments[a.fam] = segments[a.fam] || []).push(link.ll);
+          else lines.push(link.line = L.polyline(link.ll, lineStyle(a.fam)));
+          (linksOf[pi] = linksOf[pi] || []).push(link);
+        });
       });
     });
     Object.keys(segments).forEach(function (fam) { lines.push(L.polyline(segments[fam], lineStyle(fam))); });
@@ -303,7 +310,9 @@
         (linksOf[index] || []).forEach(function (k) { k.line.setStyle({ opacity: 0.95, weight: 4 }); k.line.bringToFront(); });
       }
       var pts = [p.ll];
-      (agreementsOf[index] || []).forEach(function (ai) { pts.push(data.sites[data.agreements[ai].s].ll); });
+      (agreementsOf[index] || []).forEach(function (ai) {
+        sitesOf(data.agreements[ai]).forEach(function (si) { pts.push(data.sites[si].ll); });
+      });
       map.fitBounds(L.latLngBounds(pts).pad(0.25), { maxZoom: 10 });
       if (openPopup) {
         var marker = markers[index];
