@@ -5,6 +5,7 @@ under /assets/, and `geomap build` inlines them into a standalone page.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +52,21 @@ def digest(name: str) -> str:
 def url(name: str, prefix: str = "/assets") -> str:
     """A content-addressed URL: the query changes with the file, so it can be cached for a year."""
     return f"{prefix}/{name}?v={digest(name)}"
+
+
+# Scripts, styles and SVG compress to a quarter or less; PNGs are compressed already.
+COMPRESSIBLE = ("js", "css", "svg")
+
+
+def compressible(name: str) -> bool:
+    return name.rsplit(".", 1)[-1] in COMPRESSIBLE
+
+
+@lru_cache(maxsize=None)
+def gzipped(name: str) -> bytes:
+    """The file gzip-compressed, once per process (the best level: it is paid once), and
+    deterministic (no timestamp), so every worker serves the same bytes under the same ETag."""
+    return gzip.compress(FILES[name].read_bytes(), 9, mtime=0)
 
 
 def media_type(name: str) -> str:

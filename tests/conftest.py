@@ -142,11 +142,14 @@ def _looks_like_tile(url: str) -> bool:
 
 @pytest.fixture()
 def page_for(browser):
-    """page_for(*own_base_urls) -> (page, watch): a fresh page whose requests are recorded."""
+    """page_for(*own_base_urls) -> (page, watch): a fresh page whose requests are recorded.
+
+    viewport=one of PHONES with mobile=True is a phone: is_mobile and has_touch."""
     contexts = []
 
-    def make(*own_urls, viewport=(1280, 800)):
-        ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    def make(*own_urls, viewport=(1280, 800), mobile=False):
+        ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                  is_mobile=mobile, has_touch=mobile)
         contexts.append(ctx)
         page = ctx.new_page()
         watch = PageWatch(page, {urlsplit(u).netloc for u in own_urls})
@@ -155,6 +158,10 @@ def page_for(browser):
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+DESKTOP = (1280, 800)
+PHONES = ((390, 844), (360, 740))
 
 
 def screenshot(page, name: str) -> Path:
