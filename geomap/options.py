@@ -82,6 +82,14 @@ class Options:
 NAMES = tuple(f.name for f in fields(Options))
 
 
+def ascii_int(text: str) -> int | None:
+    """The whole number that `text` writes in ASCII digits, else None.
+
+    str.isdigit() also accepts "²" and "①", which int() then refuses: a 500 from a query string.
+    """
+    return int(text) if text and text.isascii() and text.isdigit() else None
+
+
 def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
           provinces: Iterable[str] = ()) -> Options:
     """Parse a mapping of name -> str or list of str (a MultiDict's lists, or CLI values).
@@ -125,10 +133,11 @@ def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
     for name in ("year_from", "year_to"):
         text = one(name)
         if text is not None:
-            if not text.isdigit() or not (YEAR_RANGE[0] <= int(text) <= YEAR_RANGE[1]):
+            year = ascii_int(text)
+            if year is None or not (YEAR_RANGE[0] <= year <= YEAR_RANGE[1]):
                 raise OptionsError(N_("%(name)s=%(value)s is not a year; use four digits between %(low)s and %(high)s"),
                                    name=name, value=repr(text), low=YEAR_RANGE[0], high=YEAR_RANGE[1])
-            opts[name] = int(text)
+            opts[name] = year
     if opts.get("year_from") and opts.get("year_to") and opts["year_from"] > opts["year_to"]:
         raise OptionsError(N_("year_from=%(start)s is after year_to=%(end)s; swap them"),
                            start=opts["year_from"], end=opts["year_to"])
@@ -178,11 +187,11 @@ def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
 
     height = one("height")
     if height is not None:
-        digits = height[:-2] if height.endswith("px") else height
-        if not digits.isdigit() or not (HEIGHT_RANGE[0] <= int(digits) <= HEIGHT_RANGE[1]):
+        pixels = ascii_int(height[:-2] if height.endswith("px") else height)
+        if pixels is None or not (HEIGHT_RANGE[0] <= pixels <= HEIGHT_RANGE[1]):
             raise OptionsError(N_("height=%(value)s is not a height; use pixels from %(low)s to %(high)s"),
                                value=repr(height), low=HEIGHT_RANGE[0], high=HEIGHT_RANGE[1])
-        opts["height"] = int(digits)
+        opts["height"] = pixels
 
     return Options(**opts)
 

@@ -19,6 +19,9 @@ from .geocode.datum import wgs84_to_gcj02
 from .options import Options
 from .select import Selection
 
+# People's Square, WGS-84: where an empty map looks when the data has no place at all.
+SHANGHAI_LON_LAT = (121.4737, 31.2304)
+
 
 def N_(message: str) -> str:
     """Mark a string for the catalog; translated where it is shown."""
@@ -225,12 +228,17 @@ def build(atlas: Atlas, selection: Selection, options: Options, *, lang: str, gc
         for entry in out_agreements:
             del entry["_row"]
 
-    shanghai = places.loc["shanghai"] if "shanghai" in places.index else places.iloc[0]
+    if "shanghai" in places.index:
+        center = point(places.loc["shanghai", "lon"], places.loc["shanghai", "lat"])
+    elif len(places):
+        center = point(places.iloc[0]["lon"], places.iloc[0]["lat"])
+    else:  # no place at all (valid, empty data): an empty map centred on Shanghai
+        center = point(*SHANGHAI_LON_LAT)
     labels = {k: t(v) for k, v in UI.items()}
     labels["families"] = [{"key": f, "label": t(FAMILIES[f][1]), "color": FAMILIES[f][2]} for f in FAMILY_ORDER]
     return {
         "lang": lang,
-        "center": point(shanghai["lon"], shanghai["lat"]),
+        "center": center,
         "partners": out_partners,
         "sites": out_sites,
         "agreements": out_agreements,

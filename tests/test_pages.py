@@ -148,10 +148,3 @@ def test_assets_are_served_with_long_caching(client):
     assert "immutable" in r.headers["Cache-Control"]
     assert client.get("/assets/nope.js").status_code == 404
     assert client.get("/assets/../geomap/cli.py").status_code == 404
-
-
-def test_pages_reached_under_two_host_names_link_to_their_own(client):
-    one = client.get("/?lang=en", base_url="http://maps.example.org").get_data(as_text=True)
-    two = client.get("/?lang=en", base_url="http://geomap.example.cn").get_data(as_text=True)
-    assert "http://maps.example.org/" in one and "maps.example.org" not in two
-    assert "http://geomap.example.cn/" in two

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .. import assets, atlas as atlas_mod
+from .. import ConfigError, assets, atlas as atlas_mod
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,6 +29,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     # The operator's default base map, checked once: an unknown name fails at start-up.
     app.config["GEOMAP_DEFAULT_TILES"] = tiles.default_key(app.config.get("GEOMAP_DEFAULT_TILES"))
+    cache_entries = config_int(app.config, "GEOMAP_CACHE_ENTRIES", 256, "entries")
+    cache_mb = config_int(app.config, "GEOMAP_CACHE_MB", 256, "megabytes")
+    from . import origins
+
+    # First of all: the Host check runs before every other hook and view (origins.py).
+    origins.register(app)
 
     # Built once, before the first request; views read it and nothing else.
     app.extensions["geomap.atlas"] = atlas_mod.build(Path(app.config["GEOMAP_DATA_DIR"]))
@@ -38,10 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import api
     from .caching import RenderCache
 
-    app.extensions["geomap.cache"] = RenderCache(
-        int(app.config.get("GEOMAP_CACHE_ENTRIES", 256)),
-        int(app.config.get("GEOMAP_CACHE_MB", 256)) * 2**20,
-    )
+    app.extensions["geomap.cache"] = RenderCache(cache_entries, cache_mb * 2**20)
     errors.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -60,6 +63,18 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(lang_url=pages.lang_url, asset_url=assets.url,
                                  local_date=lambda iso: i18n.format_agreement_date(iso, "day", _lang()))
     return app
+
+
+def config_int(config, name: str, default: int, unit: str) -> int:
+    """A whole-number setting in ASCII digits, 1 or more; ConfigError otherwise."""
+    value = config.get(name)
+    if value is None or str(value).strip() == "":
+        return default
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ConfigError(f"{name}: {text!r} is not a number of {unit}; write a whole number, "
+                          f"1 or more (default {default})")
+    return int(text)
 
 
 def _lang() -> str:

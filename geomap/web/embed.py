@@ -30,9 +30,10 @@ from werkzeug.routing import RequestRedirect
 
 from .. import assets, i18n
 from ..maps import build_map
-from ..options import HEIGHT_RANGE, LANGS, NAMES, TILES, Options, parse
+from ..options import HEIGHT_RANGE, LANGS, NAMES, TILES, Options, ascii_int, parse
 from . import current_atlas, request_options
 from .caching import cached
+from .origins import base_url, external_url
 from .pages import filter_choices, html_response, page_key, resolve_lang
 
 bp = Blueprint("embed", __name__)
@@ -63,7 +64,8 @@ def embed():
                           tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"))
         full = url_for("pages.index") + _query(options.query(exclude=EMBED_ONLY))
         return render_template("embed.html", parts=parts, options=options, lang=lang,
-                               full_url=full, title=i18n.gettext(lang, TITLE))
+                               full_url=full, title=i18n.gettext(lang, TITLE),
+                               data_empty=not len(atlas.agreements))
 
     return html_response(page_key("embed", options, lang), build, options)
 
@@ -76,7 +78,7 @@ def _query(pairs) -> str:
 
 def embed_url(options: Options) -> str:
     """The absolute URL of /embed with these options, in their canonical order."""
-    return url_for("embed.embed", _external=True) + _query(options.query())
+    return external_url("embed.embed") + _query(options.query())
 
 
 def snippet(src: str, *, title: str, height: int | str, width: int | None = None,
@@ -90,7 +92,7 @@ def snippet(src: str, *, title: str, height: int | str, width: int | None = None
     html = (f'<iframe src="{escape(src)}" title="{escape(title)}" {size} style="{style}" '
             f'loading="lazy" sandbox="{SANDBOX}" data-geomap-embed></iframe>')
     if resize:
-        script = url_for("assets.asset", name=RESIZE_SCRIPT, v=assets.digest(RESIZE_SCRIPT), _external=True)
+        script = external_url("assets.asset", name=RESIZE_SCRIPT, v=assets.digest(RESIZE_SCRIPT))
         html += f'\n<script src="{escape(script)}" async></script>'
     return html
 
@@ -129,7 +131,7 @@ def code():
         template = {
             "order": list(NAMES), "integers": ["year_from", "year_to", "height"],
             "height": DEFAULT_HEIGHT, "path": url_for("embed.embed"),
-            "embed": url_for("embed.embed", _external=True),
+            "embed": external_url("embed.embed"),
             "iframe": snippet("__SRC__", title="__TITLE__", height="__HEIGHT__"),
             "script": snippet("", title="", height=0, resize=True).split("\n", 1)[1],
             "titles": titles,
@@ -143,7 +145,7 @@ def code():
             template_json=Markup(_script_json(template)),
         )
 
-    key = ("embed-code", page_lang, request.host_url, resize, options.cache_key())
+    key = ("embed-code", page_lang, base_url(), resize, options.cache_key())
     return cached(key, build, mimetype="text/html", max_age=300,
                   vary=None if ui else "Accept-Language")
 
@@ -173,9 +175,10 @@ def _dimension(name: str) -> int | None:
     text = _one(name)
     if text is None:
         return None
-    if not text.isdigit() or not 0 < int(text) <= 100_000:
+    pixels = ascii_int(text)
+    if pixels is None or not 0 < pixels <= 100_000:
         raise BadRequest(f"{name}={text!r} is not a size; use a whole number of pixels, 1 or more")
-    return int(text)
+    return pixels
 
 
 def _port(scheme: str, port: int | None) -> int | None:
@@ -187,8 +190,9 @@ def map_page_options(url: str) -> Options:
 
     A malformed option in the page's query is an OptionsError (400), as on the page itself.
     """
+    base = base_url()
     not_ours = NotFound(f"{url!r} is not a map page of this site; oEmbed answers for "
-                        f"{request.host_url}, {request.host_url}embed and {request.host_url}partners/<id>")
+                        f"{base}, {base}embed and {base}partners/<id>")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -196,16 +200,16 @@ def map_page_options(url: str) -> Options:
         raise not_ours from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise not_ours
-    own = urlsplit(request.host_url)
-    if (parts.hostname.lower(), _port(parts.scheme, port)) != (own.hostname.lower(), _port(own.scheme, own.port)):
+    own = urlsplit(base)
+    if (parts.hostname.lower(), _port(parts.scheme, port)) != (own.hostname, _port(own.scheme, own.port)):
         raise not_ours
     path = unquote(parts.path) or "/"
-    root = request.script_root
+    root = own.path.rstrip("/")
     if root:
         if not (path == root or path.startswith(root + "/")):
             raise not_ours
         path = path[len(root):] or "/"
-    adapter = current_app.url_map.bind(request.host, script_name=root or None)
+    adapter = current_app.url_map.bind(own.netloc)
     try:
         endpoint, view_args = adapter.match(path, method="GET")
     except (HTTPException, RequestRedirect):
@@ -233,7 +237,7 @@ def oembed():
     url = _one("url")
     if not url:
         raise BadRequest("url is missing: give the address of a map page, e.g. "
-                         f"/oembed?url={request.host_url}&format=json")
+                         f"/oembed?url={base_url()}&format=json")
     maxwidth, maxheight = _dimension("maxwidth"), _dimension("maxheight")
     options = map_page_options(url)
     lang = options.lang or i18n.negotiate(request.accept_languages)
@@ -254,13 +258,13 @@ def oembed():
         src = embed_url(options.with_(height=embed_height))
         body = {
             "version": "1.0", "type": "rich", "title": title,
-            "provider_name": provider, "provider_url": url_for("pages.index", _external=True),
+            "provider_name": provider, "provider_url": external_url("pages.index"),
             "html": snippet(src, title=title, height=height, width=width),
             "width": width, "height": height, "cache_age": 3600,
         }
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
-    key = ("oembed", request.host_url, lang, maxwidth, maxheight, options.cache_key())
+    key = ("oembed", base_url(), lang, maxwidth, maxheight, options.cache_key())
     return cached(key, build, mimetype="application/json", max_age=3600,
                   headers={"Access-Control-Allow-Origin": "*"},
                   vary=None if options.lang else "Accept-Language")
@@ -272,12 +276,12 @@ def page_url(options: Options) -> str:
     """The absolute, canonical URL of the current map page with these options."""
     view_args = dict(request.view_args or {})
     exclude = ("partner", "popup") if "partner_id" in view_args else ()
-    return url_for(request.endpoint, _external=True, **view_args) + _query(options.query(exclude=exclude))
+    return external_url(request.endpoint, **view_args) + _query(options.query(exclude=exclude))
 
 
 def oembed_link(options: Options) -> Markup:
     """<link rel="alternate" type="application/json+oembed"> for the current map page."""
-    href = url_for("embed.oembed", _external=True) + "?" + urlencode({"url": page_url(options), "format": "json"})
+    href = external_url("embed.oembed") + "?" + urlencode({"url": page_url(options), "format": "json"})
     return Markup('<link rel="alternate" type="application/json+oembed" href="{}" title="oEmbed">').format(href)
 
 

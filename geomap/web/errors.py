@@ -3,7 +3,7 @@ with a traceback. /api/ and /export/ answer in JSON (English, for scripts), page
 visitor's language: the lang option where it is valid, else Accept-Language."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -26,6 +26,10 @@ DEFAULT_MESSAGES = {
     405: N_("This address does not accept that kind of request."),
     500: N_("Something went wrong on our side; it has been logged."),
 }
+
+
+# RFC 3986 pchar and "/", less "%" (the decoded path is encoded again) and "\\".
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def _wants_json() -> bool:
@@ -52,9 +56,13 @@ def _lang() -> str:
 
 
 def _switch_url(lang: str) -> str:
+    """This address in another language. The path is any the visitor typed (a 404), so it is
+    percent-encoded and starts with exactly one slash: "/\\evil.example" or "//evil.example"
+    must stay a path on this site, not become a link to another host."""
     param = _lang_param()
     args = [(k, v) for k, v in request.args.items(multi=True) if k != param] + [(param, lang)]
-    return f"{request.path}?{urlencode(args)}"
+    path = "/" + quote(request.path, safe=PATH_SAFE).lstrip("/")
+    return f"{path}?{urlencode(args)}"
 
 
 def _respond(status: int, title: str, message: str | Message):

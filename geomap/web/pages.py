@@ -10,10 +10,11 @@ from werkzeug.datastructures import MultiDict
 from .. import i18n, layers, payload, tiles as tiles_mod
 from ..maps import MapSource, build_map
 from ..options import Options, parse
-from ..payload import SECTOR_LABELS, STATUS_LABELS, TYPE_LABELS, add_details
+from ..payload import KIND_LABELS, SECTOR_LABELS, STATUS_LABELS, TYPE_LABELS, add_details
 from ..select import select
 from . import current_atlas, request_options
 from .caching import cached
+from .origins import base_url
 
 bp = Blueprint("pages", __name__)
 
@@ -27,8 +28,9 @@ def resolve_lang(options: Options) -> str:
 
 
 def page_key(name: str, options: Options, lang: str, *extra) -> tuple:
-    # The host is part of the page: the oEmbed discovery link and snippets are absolute URLs.
-    return (name, lang, request.host_url, current_app.config.get("GEOMAP_DEFAULT_TILES"),
+    # The site's base URL is part of the page (the oEmbed discovery link is absolute): the
+    # configured one, or the request's host once checked against the trusted ones (origins.py).
+    return (name, lang, base_url(), current_app.config.get("GEOMAP_DEFAULT_TILES"),
             options.cache_key(), *extra)
 
 
@@ -64,6 +66,7 @@ def index():
             "index.html", parts=parts, options=options, lang=lang, rows=rows,
             total=len(data["agreements"]), partner_count=len(data["partners"]),
             limit=LIST_LIMIT, filters=filter_choices(atlas, lang),
+            data_empty=not len(atlas.agreements),
         )
 
     return html_response(page_key("index", options, lang), build, options)
@@ -99,13 +102,17 @@ def partner(partner_id: str):
         name, fallback = i18n.pick(lang, row["name_en"], row["name_zh"])
         parts = build_map(atlas, options.with_(legend=False), lang=lang, height="320px",
                           tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"))
-        agreements = [a for a in parts.data["agreements"] if parts.data["focus"] in a["p"]]
+        # With filters, the partner may have no agreement left (and no marker): the page says so.
+        focus = parts.data["focus"]
+        agreements = [a for a in parts.data["agreements"] if focus is not None and focus in a["p"]]
         agreements.sort(key=lambda a: a["iso"], reverse=True)
         add_details(atlas, agreements, lang)
         return render_template("partner.html", parts=parts, options=options, lang=lang,
                                place=row, name=name, name_fallback=fallback,
+                               kind=i18n.gettext(lang, KIND_LABELS.get(row["kind"], row["kind"])),
                                agreements=agreements, sites=parts.data["sites"],
-                               partners=parts.data["partners"])
+                               partners=parts.data["partners"],
+                               unfiltered=url_for("pages.partner", partner_id=partner_id, lang=options.lang))
 
     return html_response(page_key("partner", options, lang, partner_id), build, options)
 

@@ -36,14 +36,17 @@ REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 _HOST = r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*"
 _IPV6 = r"\[[0-9a-f:.]+\]"
-_ORIGIN = re.compile(rf"^(https?)://({_HOST}|{_IPV6})(:(?P<port>\d{{1,5}}|\*))?/?$", re.IGNORECASE)
+_ORIGIN = re.compile(rf"^(https?)://({_HOST}|{_IPV6})(:(?P<port>[0-9]{{1,5}}|\*))?/?$", re.IGNORECASE)
 
 
 def parse_frame_ancestors(value: object) -> tuple[str, ...] | None:
-    """The setting as CSP source expressions; None for "any site" (unset, empty or ``*``).
+    """The other sites that may frame /embed, as CSP source expressions; None for "any site"
+    (unset, empty or ``*``); an empty tuple for "this site only" (``self``, ``'self'``, ``none``
+    or ``'none'``: the snippet builder's own preview still shows).
 
-    Raises ConfigError naming the entry that is not an origin, so the app fails at start-up
-    rather than sending a policy the browser would read differently from what the operator meant.
+    Raises ConfigError naming the entry it cannot read, so the app fails at start-up rather than
+    sending a policy the browser would read differently from what the operator meant: a value
+    never opens /embed to every site unless it says ``*`` or nothing.
     """
     if value is None:
         return None
@@ -53,12 +56,16 @@ def parse_frame_ancestors(value: object) -> tuple[str, ...] | None:
     if not entries or entries == ["*"]:
         return None
     sources: list[str] = []
+    nobody = False
     for entry in entries:
         if entry == "*":
             raise ConfigError(f"{SETTING}: '*' (any site) cannot be combined with other origins; "
                              "leave the setting empty for any site, or list the origins only")
         if entry.lower() in ("'self'", "self"):
             continue  # always included
+        if entry.lower() in ("'none'", "none"):
+            nobody = True
+            continue
         match = _ORIGIN.match(entry)
         port = match and match.group("port")
         if not match or (port and port != "*" and not 0 < int(port) < 65536):
@@ -66,6 +73,9 @@ def parse_frame_ancestors(value: object) -> tuple[str, ...] | None:
                 f"{SETTING}: {entry!r} is not an origin; write scheme://host[:port] with no path, "
                 "e.g. https://www.example.org or https://*.example.org, separated by spaces or commas")
         sources.append(entry.rstrip("/").lower())
+    if nobody and sources:
+        raise ConfigError(f"{SETTING}: 'none' (no other site) cannot be combined with origins; "
+                          "write none alone, or list the origins that may frame the embed")
     return tuple(dict.fromkeys(sources))
 
 
@@ -97,7 +107,7 @@ def content_policy(frame_ancestors: str | None) -> str:
 def register(app: Flask) -> None:
     """Check the setting once, then add the headers to every response."""
     allow = parse_frame_ancestors(app.config.get(SETTING))
-    embed_ancestors = "frame-ancestors " + " ".join(("'self'",) + allow) if allow else None
+    embed_ancestors = "frame-ancestors " + " ".join(("'self'",) + allow) if allow is not None else None
     own_ancestors = "frame-ancestors 'self'"
     page_policy = {True: content_policy(embed_ancestors), False: content_policy(own_ancestors)}
     app.extensions["geomap.frame_ancestors"] = allow
