@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import ConfigError, atlas as atlas_mod
+from .layers import FORMATS, LAYERS
 from .load import PLACES_FILE, DataError
 from .options import OptionsError, parse
 from .records import AGREEMENT_TYPES, PRECISION_CODES, SECTORS, STATUSES
@@ -168,13 +169,14 @@ def _options(atlas, **flags):
 
 
 @main.command()
-@click.option("--layer", required=True, type=click.Choice(["partners", "agreements", "links"]))
-@click.option("--format", "fmt", default="geojson", show_default=True, type=click.Choice(["geojson", "csv", "gpkg", "kml"]))
+@click.option("--layer", required=True, type=click.Choice(LAYERS))
+@click.option("--format", "fmt", default="geojson", show_default=True, type=click.Choice(FORMATS),
+              help="geojson, csv, gpkg (GeoPackage), kml, parquet (GeoParquet 1.1) or fgb (FlatGeobuf).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
 @filter_options
 @friendly
 def export(layer: str, fmt: str, output: Path | None, **filters):
-    """Write a layer as GeoJSON, CSV, GeoPackage or KML."""
+    """Write a layer as GeoJSON, CSV, GeoPackage, KML, GeoParquet or FlatGeobuf."""
     from .layers import render, write_atomic
     from .select import select
 

@@ -3,6 +3,8 @@
 Properties are flat (lists joined with "; ") so that a layer survives CSV and GeoPackage the
 same as GeoJSON. GeoJSON is written here rather than by GeoDataFrame.to_json(): RFC 7946 wants
 6 decimals, no crs, raw UTF-8 and a stable id, and a direct writer is also several times faster.
+GeoParquet is the one columnar format with list types, so there sectors, types, parties and
+agreement ids stay lists (table(lists=True)) and dates are dates.
 """
 from __future__ import annotations
 
@@ -26,12 +28,15 @@ from .atlas import CRS, Atlas
 from .select import Selection
 
 LAYERS = ("partners", "agreements", "links")
-FORMATS = ("geojson", "csv", "gpkg", "kml")
+FORMATS = ("geojson", "csv", "gpkg", "kml", "parquet", "fgb")
 MEDIA_TYPES = {
     "geojson": "application/geo+json",
     "csv": "text/csv; charset=utf-8",
     "gpkg": "application/geopackage+sqlite3",
     "kml": "application/vnd.google-earth.kml+xml",
+    # No registered type for either: GeoParquet's spec names this one, FlatGeobuf's site this.
+    "parquet": "application/vnd.apache.parquet",
+    "fgb": "application/flatgeobuf",
 }
 SEP = "; "
 DECIMALS = 6
@@ -49,37 +54,51 @@ def _parties(parties) -> str:
     return SEP.join(f"{p.name} ({p.role})" if p.role else p.name for p in parties)
 
 
-def _parties_zh(parties) -> str:
+def _parties_zh(parties) -> list[str]:
     """The parties with their Chinese name and role where the data gives them (else English)."""
     out = []
     for p in parties:
         name, role = p.name_zh or p.name, p.role_zh or p.role
         out.append(f"{name}（{role}）" if role else name)
-    return SEP.join(out)
+    return out
 
 
-def table(atlas: Atlas, selection: Selection, layer: str) -> gpd.GeoDataFrame:
-    """A layer as a GeoDataFrame of flat properties, ready for any writer."""
+def _as_list(values) -> list:
+    return list(values) if values else []
+
+
+def _party_list(parties) -> list[dict]:
+    return [{"name": p.name, "role": p.role or None, "name_zh": p.name_zh, "role_zh": p.role_zh}
+            for p in parties]
+
+
+def table(atlas: Atlas, selection: Selection, layer: str, *, lists: bool = False) -> gpd.GeoDataFrame:
+    """A layer as a GeoDataFrame of flat properties, ready for any writer.
+
+    lists=True keeps list-valued properties as lists (parties as {name, role, name_zh,
+    role_zh} records) for the formats that have list types; otherwise they are joined with "; ".
+    """
     if layer == "partners":
         p = selection.partners
+        join = _as_list if lists else _join
         df = pd.DataFrame({
             "id": p["id"], "name_en": p["name_en"], "name_zh": p["name_zh"], "kind": p["kind"],
             "province": p["province"], "prefecture": p["prefecture"], "adcode": p["adcode"],
             "agreement_count": p["agreement_count"].astype("int64"),
             "first_date": p["first_date"], "last_date": p["last_date"],
-            "types": p["types"].map(_join), "sectors": p["sectors"].map(_join),
-            "agreement_ids": p["agreement_ids"].map(_join),
+            "types": p["types"].map(join), "sectors": p["sectors"].map(join),
+            "agreement_ids": p["agreement_ids"].map(join),
             "geocode_precision": p["precision"].astype("int64"), "geocode_source": p["source"],
         })
         return gpd.GeoDataFrame(df.reset_index(drop=True), geometry=p.geometry.values, crs=CRS)
     if layer not in ("agreements", "links"):
         raise ExportError(f"unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
     frame = selection.agreements if layer == "agreements" else selection.links
-    df = pd.DataFrame(_row_columns(atlas, frame))
+    df = pd.DataFrame(_row_columns(atlas, frame, lists=lists))
     return gpd.GeoDataFrame(df, geometry=frame.geometry.values, crs=CRS)
 
 
-def _row_columns(atlas: Atlas, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def _row_columns(atlas: Atlas, frame: pd.DataFrame, *, lists: bool = False) -> dict[str, np.ndarray]:
     """The agreements and links layers' properties, column by column, for rows of `frame`."""
     places = atlas.places
     where = places.reindex(frame["place_id"])
@@ -88,9 +107,14 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame) -> dict[str, np.ndarray]:
     first_source = [s[0] if s else None for s in sources]
 
     def objects(values) -> np.ndarray:
-        return np.array(values, dtype=object)
+        out = np.empty(len(values), dtype=object)
+        # Item by item: numpy would make lists of equal length into a second dimension.
+        for i, v in enumerate(values):
+            out[i] = v
+        return out
 
-    # A link has its own Shanghai-side site; an agreements row all of its sites, joined.
+    join, parties = (_as_list, _party_list) if lists else (_join, _parties)
+    # A link has its own Shanghai-side site; an agreements row all of its sites.
     if "shanghai_site" in frame:
         site_lists = [(s,) for s in frame["shanghai_site"].tolist()]
     else:
@@ -98,6 +122,8 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame) -> dict[str, np.ndarray]:
     name_en, name_zh = places["name_en"].to_dict(), places["name_zh"].to_dict()
 
     def site_names(names: dict) -> np.ndarray:
+        if lists and "shanghai_site" not in frame:
+            return objects([[n if isinstance(n, str) else None for n in (names[s] for s in ss)] for ss in site_lists])
         return objects([SEP.join(n if isinstance(n, str) else "" for n in (names[s] for s in ss))
                         if any(isinstance(names[s], str) for s in ss) else None for ss in site_lists])
 
@@ -114,7 +140,9 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "place_name_zh": where["name_zh"].to_numpy(),
         "province": where["province"].to_numpy(),
         "prefecture": where["prefecture"].to_numpy(),
-        "shanghai_site": objects([SEP.join(ss) for ss in site_lists]),
+        # A link's own site is one id; an agreements row's sites are a list where lists are kept.
+        "shanghai_site": objects([list(ss) if lists and "shanghai_site" not in frame else SEP.join(ss)
+                                  for ss in site_lists]),
         "shanghai_site_name_en": site_names(name_en),
         "shanghai_site_name_zh": site_names(name_zh),
         "title_en": frame["title_en"].to_numpy(),
@@ -127,12 +155,12 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "date_note_zh": frame["date_note_zh"].to_numpy(),
         "status": frame["status"].to_numpy(),
         "part_of": frame["part_of"].to_numpy(),
-        "parts": objects([_join(v) or None for v in frame["parts"].tolist()]),
+        "parts": objects([join(v) or None for v in frame["parts"].tolist()]),
         "type": frame["type"].to_numpy(),
-        "sectors": objects([_join(v) for v in frame["sectors"].tolist()]),
+        "sectors": objects([join(v) for v in frame["sectors"].tolist()]),
         "value_cny": frame["value_cny"].to_numpy(),
-        "parties": objects([_parties(v) for v in frame["parties"].tolist()]),
-        "parties_zh": objects([_parties_zh(v) for v in frame["parties"].tolist()]),
+        "parties": objects([parties(v) for v in frame["parties"].tolist()]),
+        "parties_zh": objects([(_as_list if lists else _join)(_parties_zh(v)) for v in frame["parties"].tolist()]),
         "summary_en": frame["summary_en"].to_numpy(),
         "summary_zh": frame["summary_zh"].to_numpy(),
         "source_title": title,
@@ -156,8 +184,10 @@ def render(atlas: Atlas, selection: Selection, layer: str, fmt: str) -> bytes:
         body = _geojson_rows(atlas, selection, layer)
         if body is not None:
             return body
-    gdf = table(atlas, selection, layer)
-    return {"geojson": to_geojson, "csv": to_csv, "gpkg": to_gpkg, "kml": to_kml}[fmt](gdf, layer)
+    gdf = table(atlas, selection, layer, lists=fmt == "parquet")
+    writers = {"geojson": to_geojson, "csv": to_csv, "gpkg": to_gpkg, "kml": to_kml,
+               "parquet": to_parquet, "fgb": to_fgb}
+    return writers[fmt](gdf, layer)
 
 
 def _clean(value):
@@ -362,6 +392,47 @@ def _stable_placemark_ids(data: bytes, layer: str, ids: list[str]) -> bytes:
         return data
     it = iter(ids)
     return pattern.sub(lambda m: b'<Placemark id="' + xml_escape(next(it), {'"': "&quot;"}).encode() + b'">', data)
+
+
+# Columns holding ISO dates (YYYY-MM-DD), written as Parquet dates.
+DATE_COLUMNS = ("date", "date_end", "first_date", "last_date", "source_date")
+
+
+def to_parquet(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+    """GeoParquet 1.1 through geopandas and pyarrow: WKB geometry, the CRS as PROJJSON, a
+    bounding-box covering column so that readers can skip row groups, lists as lists and
+    dates as dates."""
+    import io
+
+    out = gdf.copy()
+    if "value_cny" in out:
+        out["value_cny"] = out["value_cny"].astype("Int64")
+    for col in DATE_COLUMNS:
+        if col in out:
+            out[col] = _dates(out[col])
+    buffer = io.BytesIO()
+    out.to_parquet(buffer, index=False, compression="zstd", schema_version="1.1.0",
+                   write_covering_bbox=True)
+    return buffer.getvalue()
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    """ISO date strings as datetime.date (pyarrow writes date32); left as text if any is not one."""
+    import datetime as dt
+
+    try:
+        values = [dt.date.fromisoformat(v) if isinstance(v, str) else None for v in column.tolist()]
+    except ValueError:
+        return column
+    return pd.Series(values, index=column.index, dtype=object)
+
+
+def to_fgb(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+    """FlatGeobuf through GDAL, with its packed R-tree index (GDAL's default)."""
+    out = gdf.copy()
+    if "value_cny" in out:
+        out["value_cny"] = out["value_cny"].astype("Int64")
+    return _via_file(out, layer, ".fgb", driver="FlatGeobuf")
 
 
 def write_atomic(data: bytes, output: Path) -> None:

@@ -1,7 +1,7 @@
 """The open-data routes: the three layers as GeoJSON under /api/, and as downloads under /export/.
 
     GET /api/<layer>.geojson            partners, agreements, links (spec section 6)
-    GET /export/<layer>.<format>        geojson, csv, gpkg, kml, as an attachment
+    GET /export/<layer>.<format>        geojson, csv, gpkg, kml, parquet, fgb, as an attachment
 
 Both take the filters of spec section 6; `partner` filters here (on maps it only focuses).
 The body is geomap.layers.render(), the very function `geomap export` calls, so the CLI and
