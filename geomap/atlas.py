@@ -88,6 +88,11 @@ def build(data_dir: Path | None = None) -> Atlas:
 
 def _places_frame(records: Records) -> gpd.GeoDataFrame:
     layers = offline_layers(records.data_dir)
+    for layer in layers:  # a broken geocoding cache is a problem even while no place needs it
+        try:
+            getattr(getattr(layer, "cache", None), "entries", None)
+        except CacheError as exc:
+            raise DataError([exc.problem]) from None
     rows, problems = [], []
     file = f"{records.data_dir.name}/{PLACES_FILE}"
     for p in records.places:

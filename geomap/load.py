@@ -51,7 +51,15 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.record or '-'}: {self.field or '-'}: {self.message}"
+        return _one_line(f"{where}: {self.record or '-'}: {self.field or '-'}: {self.message}")
+
+
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """Line breaks and other control characters (from a key or an id) shown escaped."""
+    return _BREAKS.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class DataError(Exception):
@@ -79,11 +87,22 @@ def load(data_dir: Path) -> Records:
                                  "point GEOMAP_DATA_DIR at a directory holding places.csv and agreements.yaml")])
     broken: set[str] = set()
     places = _read_places(data_dir, problems, broken)
-    by_id = {p.id: p for p in places}
-    agreements = _read_agreements(data_dir, by_id, problems, broken)
+    by_id = {p.id: p for p in places or ()}
+    # With places.csv unreadable as a whole, every place id would be "unknown": say nothing of them.
+    agreements = _read_agreements(data_dir, by_id, problems, ALL if places is None else broken)
     if problems:
         raise DataError(problems)
-    return Records(tuple(places), tuple(agreements), data_dir)
+    return Records(tuple(places or ()), tuple(agreements), data_dir)
+
+
+class _All(frozenset):
+    """Contains everything: the broken place ids when places.csv cannot be read at all."""
+
+    def __contains__(self, item) -> bool:
+        return True
+
+
+ALL = _All()
 
 
 def _missing(path: Path, what: str) -> str:
@@ -167,7 +186,9 @@ def parse_date(value) -> dt.date:
 
 def _read_text(path: Path, name: str, problems: list[Problem], create_hint: str) -> str | None:
     if not path.is_file():
-        problems.append(Problem(name, 0, "", "", f"the file {_missing(path, 'file')}; {create_hint}"))
+        why = _missing(path, "file")
+        hint = "replace the link with the file itself" if path.is_symlink() else create_hint
+        problems.append(Problem(name, 0, "", "", f"the file {why}; {hint}"))
         return None
     try:
         return path.read_bytes().decode("utf-8-sig")
@@ -178,21 +199,21 @@ def _read_text(path: Path, name: str, problems: list[Problem], create_hint: str)
     return None
 
 
-def _read_places(data_dir: Path, problems: list[Problem], broken: set[str]) -> list[Place]:
+def _read_places(data_dir: Path, problems: list[Problem], broken: set[str]) -> list[Place] | None:
     """`broken` collects the ids of rows with problems, so agreements citing them are not
-    also told the id is unknown."""
+    also told the id is unknown. None when the file cannot be read as a whole."""
     name = _display(data_dir, PLACES_FILE)
     text = _read_text(data_dir / PLACES_FILE, name, problems,
                       f"create it with the columns {','.join(PLACE_COLUMNS)}")
     if text is None:
-        return []
+        return None
     # StringIO, not splitlines(): a value may hold U+2028 and other breaks csv keeps as text.
     reader = csv.reader(io.StringIO(text, newline=""))
     rows = _csv_rows(reader, name, problems)
     if not rows:
         if not problems:
             problems.append(Problem(name, 1, "", "", "empty; the first line must be the header " + ",".join(PLACE_COLUMNS)))
-        return []
+        return None
     header_line, header = rows[0][0], [h.strip() for h in rows[0][1]]
     missing = [c for c in PLACE_COLUMNS if c not in header]
     unknown = [c for c in header if c not in PLACE_COLUMNS]
@@ -204,9 +225,10 @@ def _read_places(data_dir: Path, problems: list[Problem], broken: set[str]) -> l
             what.append("unknown column(s) " + ",".join(_short(c, 30) for c in unknown))
         if len(set(header)) != len(header):
             what.append("a column given twice")
-        problems.append(Problem(name, header_line, "", ",".join(missing + unknown) or "-",
+        field = missing[0] if missing else (_short(unknown[0], 30).strip("'") if unknown else "-")
+        problems.append(Problem(name, header_line, "", field,
                                 "; ".join(what) + "; the header must be " + ",".join(PLACE_COLUMNS)))
-        return []
+        return None
     places: list[Place] = []
     seen: dict[str, int] = {}
     for start, fields in rows[1:]:
@@ -267,7 +289,7 @@ def _wrong_width(fields: list[str], header: list[str], start: int, lines: list[i
                  problems: list[Problem]) -> None:
     """A row with more or fewer values than the header: usually an unquoted comma. Say where."""
     pid = fields[0].strip() if fields else ""
-    record = pid or f"(row {start})"
+    record = pid if SLUG.match(pid) else f"(row {start})"
     n, width = len(fields), len(header)
     if n < width:
         problems.append(Problem(name, start, record, header[n], f"the row has {n} values for {width} columns; "
@@ -295,7 +317,8 @@ def _wrong_width(fields: list[str], header: list[str], start: int, lines: list[i
 
 def _place(row: dict, at: dict, name: str, problems: list[Problem]) -> Place | None:
     def bad(fld: str, msg: str) -> None:
-        problems.append(Problem(name, at.get(fld, at.get("id", 0)), pid or f"(row {at.get('id', 0)})", fld, msg))
+        record = pid if SLUG.match(pid) else f"(row {at.get('id', 0)})"
+        problems.append(Problem(name, at.get(fld, at.get("id", 0)), record, fld, msg))
 
     get = lambda k: (row.get(k) or "").strip()  # noqa: E731
     pid = get("id")
@@ -454,8 +477,10 @@ def _build(loader) -> tuple[object, list[YamlIssue]]:
             return stack[1][0], (key if isinstance(key, str) else None)
         return None, None
 
-    def issue(line: int, message: str, aliased: bool = False) -> None:
+    def issue(line: int, message: str, aliased: bool = False, key: str | None = None) -> None:
         record, field = where()
+        if key is not None and len(stack) == 2:  # a key of the record itself
+            field = key
         if aliased and record is not None and field is not None:
             record.aliased.add(field)
         issues.append(YamlIssue(line, record, field, message))
@@ -548,7 +573,7 @@ def _build(loader) -> tuple[object, list[YamlIssue]]:
             key = value if isinstance(value, str) else str(value)
             if key in container:
                 issue(line, f"the key {_short(key, 40)} is given twice in this mapping (first on line "
-                            f"{container.lines[key]}); keep one")
+                            f"{container.lines[key]}); keep one", key=key)
             top[1] = key
             container.lines.setdefault(key, line)
         else:

@@ -400,8 +400,8 @@ def test_party_name_with_an_unquoted_comma_is_reported(data_copy):
     """YAML reads {name: Qingpu District, Shanghai, role: x} as three keys: say so."""
     path = data_copy / "agreements.yaml"
     text = path.read_text(encoding="utf-8")
-    broken = text.replace('{name: "Qingpu District, Shanghai", role: signatory}',
-                          "{name: Qingpu District, Shanghai, role: signatory}")
+    broken = text.replace('{name: "Qingpu District, Shanghai", role: signatory,',
+                          "{name: Qingpu District, Shanghai, role: signatory,")
     assert broken != text
     path.write_text(broken, encoding="utf-8")
     with pytest.raises(DataError) as err:
