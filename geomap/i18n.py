@@ -100,6 +100,11 @@ def format_amount(value_cny: float | None, lang: str) -> str | None:
     return f"{number}元" if lang == "zh" else f"{number} yuan"
 
 
+def format_number(value: int | float, lang: str) -> str:
+    """1,234 in either language (Babel's grouping for the locale)."""
+    return format_decimal(value, locale=LOCALES[lang])
+
+
 def _text(value) -> str:
     """A data field as text: "" where it is missing (None, pandas' NaN, blank)."""
     if value is None or (isinstance(value, float) and value != value):

@@ -177,15 +177,21 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame, *, lists: bool = False) -> d
 
 # -- writers -----------------------------------------------------------------------------------
 
-def render(atlas: Atlas, selection: Selection, layer: str, fmt: str) -> bytes:
+def render(atlas: Atlas, selection: Selection, layer: str, fmt: str, *, members: dict | None = None) -> bytes:
+    """A layer in a format. `members` are extra top-level members of a GeoJSON
+    FeatureCollection, after its features (the OGC API's links and counts)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if fmt == "geojson" and layer in ("agreements", "links"):
-        body = _geojson_rows(atlas, selection, layer)
-        if body is not None:
-            return body
+    if fmt == "geojson":
+        tail = "".join(f",{json.dumps(k)}:{json.dumps(v, ensure_ascii=False, separators=(',', ':'))}"
+                       for k, v in (members or {}).items())
+        if layer in ("agreements", "links"):
+            body = _geojson_rows(atlas, selection, layer, tail)
+            if body is not None:
+                return body
+        return to_geojson(table(atlas, selection, layer), layer, tail)
     gdf = table(atlas, selection, layer, lists=fmt == "parquet")
-    writers = {"geojson": to_geojson, "csv": to_csv, "gpkg": to_gpkg, "kml": to_kml,
+    writers = {"csv": to_csv, "gpkg": to_gpkg, "kml": to_kml,
                "parquet": to_parquet, "fgb": to_fgb}
     return writers[fmt](gdf, layer)
 
@@ -246,14 +252,14 @@ def _json_column(series: pd.Series | np.ndarray, prefix: str = "") -> list[str]:
     return texts[codes].tolist()
 
 
-def to_geojson(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
+def to_geojson(gdf: gpd.GeoDataFrame, layer: str = "", tail: str = "") -> bytes:
     """RFC 7946: [lon, lat], 6 decimals, no crs, stable ids, UTF-8 as is.
 
     Written as text column by column rather than through one big json.dumps of nested dicts:
     the same bytes (json's float and string forms), in about half the time.
     """
     ids, props = _properties_json(gdf)
-    return _collection(ids, _geometries_json(gdf.geometry.values), props)
+    return _collection(ids, _geometries_json(gdf.geometry.values), props, tail)
 
 
 def _geometries_json(geoms) -> list[str]:
@@ -282,7 +288,7 @@ def _properties_json(gdf) -> tuple[list[str], list[str]]:
     return columns[cols.index("id")], [template.format(*row) for row in zip(*columns)]
 
 
-def _collection(ids: list[str], geometries: list[str], props: list[str]) -> bytes:
+def _collection(ids: list[str], geometries: list[str], props: list[str], tail: str = "") -> bytes:
     # One join over all the pieces: the text is copied once, then encoded.
     pieces = ['{"type":"FeatureCollection","features":[']
     first = True
@@ -290,7 +296,7 @@ def _collection(ids: list[str], geometries: list[str], props: list[str]) -> byte
         pieces += ('{"type":"Feature","id":' if first else ',{"type":"Feature","id":', fid,
                    ',"geometry":', geometry, ',"properties":{', p, "}}")
         first = False
-    pieces.append("]}")
+    pieces += ("]", tail, "}")
     return "".join(pieces).encode("utf-8")
 
 
@@ -318,7 +324,7 @@ def _row_json(atlas: Atlas, layer: str) -> tuple[list[str], list[str]]:
         return found
 
 
-def _geojson_rows(atlas: Atlas, selection: Selection, layer: str) -> bytes | None:
+def _geojson_rows(atlas: Atlas, selection: Selection, layer: str, tail: str = "") -> bytes | None:
     """The agreements or links layer from the atlas's ready-made row texts; None if the
     selection's rows are not the atlas's own."""
     frame = selection.agreements if layer == "agreements" else selection.links
@@ -328,7 +334,7 @@ def _geojson_rows(atlas: Atlas, selection: Selection, layer: str) -> bytes | Non
         return None
     ids, props = _row_json(atlas, layer)
     return _collection([ids[i] for i in positions], _geometries_json(frame.geometry.values),
-                       [props[i] for i in positions])
+                       [props[i] for i in positions], tail)
 
 
 def to_csv(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:

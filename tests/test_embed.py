@@ -71,6 +71,15 @@ ROUTE_SAMPLES = {
     "/embed": ["/embed", "/embed?partner=shaoxing&lang=zh", "/embed?partner=nowhere"],
     "/embed/code": ["/embed/code", "/embed/code?height=1"],
     "/oembed": ["/oembed?url=http%3A%2F%2Flocalhost%2F&format=json", "/oembed"],
+    "/ogc": ["/ogc", "/ogc?f=html"],
+    "/ogc/conformance": ["/ogc/conformance"],
+    "/ogc/collections": ["/ogc/collections?f=html&lang=zh"],
+    "/ogc/collections/<collection_id>": ["/ogc/collections/links", "/ogc/collections/nothing"],
+    "/ogc/collections/<collection_id>/items": ["/ogc/collections/agreements/items?limit=2&f=html",
+                                               "/ogc/collections/agreements/items?limit=0"],
+    "/ogc/collections/<collection_id>/items/<feature_id>": ["/ogc/collections/partners/items/shaoxing"],
+    "/openapi.json": ["/openapi.json"],
+    "/openapi.html": ["/openapi.html"],
 }
 EMBEDDABLE = ("/embed", "/assets/<path:name>")
 

@@ -313,7 +313,8 @@
       (agreementsOf[index] || []).forEach(function (ai) {
         sitesOf(data.agreements[ai]).forEach(function (si) { pts.push(data.sites[si].ll); });
       });
-      map.fitBounds(L.latLngBounds(pts).pad(0.25), { maxZoom: 10 });
+      // Not animated: zoomToShowLayer below must start from the framed view, not race it.
+      map.fitBounds(L.latLngBounds(pts).pad(0.25), { maxZoom: 10, animate: false });
       if (openPopup) {
         var marker = markers[index];
         if (settings.cluster) layer.zoomToShowLayer(marker, function () { marker.openPopup(); });

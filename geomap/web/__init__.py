@@ -52,6 +52,12 @@ def create_app(config: dict | None = None) -> Flask:
     from . import embed, security
 
     embed.register(app)     # /embed, /embed/code, /oembed, and the oembed_link() template global
+    from . import ogc
+
+    ogc.register(app)       # /ogc/..., OGC API - Features; its errors as OGC exceptions
+    from . import apidoc
+
+    apidoc.register(app)    # /openapi.json and /openapi.html
     security.register(app)  # framing (GEOMAP_FRAME_ANCESTORS, checked here), CSP, nosniff
 
     app.jinja_env.add_extension("jinja2.ext.i18n")

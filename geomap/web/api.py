@@ -29,7 +29,7 @@ bp = Blueprint("api", __name__)
 
 # The options that change an export's rows, in the order the filename lists them (by name).
 FILTERS = ("partner", "province", "q", "sector", "status", "type", "year_from", "year_to")
-CORS_PREFIXES = ("/api/", "/export/")
+CORS_PREFIXES = ("/api/", "/export/", "/ogc", "/openapi.json")
 MAX_AGE = 300
 
 
@@ -128,7 +128,8 @@ def content_disposition(filename: str) -> str:
 
 @bp.after_app_request
 def allow_any_origin(response):
-    """Public open data: any site's scripts may read /api/ and /export/, errors and 304s too."""
+    """Public open data: any site's scripts may read /api/, /export/, the OGC API and its
+    definition, errors and 304s too."""
     if request.path.startswith(CORS_PREFIXES):
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Disposition"

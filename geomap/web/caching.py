@@ -73,6 +73,7 @@ GZIP_LEVEL = 6
 
 
 def compressible(mimetype: str) -> bool:
+    mimetype = mimetype.split(";")[0].strip()  # application/vnd.oai.openapi+json;version=3.0
     return mimetype.startswith(COMPRESSIBLE) or mimetype.endswith(("+xml", "+json"))
 
 
@@ -124,8 +125,9 @@ def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
     resp.headers["Cache-Control"] = f"public, max-age={max_age}"
     if compressible(mimetype):
         resp.vary.add("Accept-Encoding")
-    if vary:
-        resp.vary.add(vary)
+    for name in (vary or "").split(","):  # "Accept, Accept-Language": one header name at a time
+        if name.strip():
+            resp.vary.add(name.strip())
     for name, value in (headers or {}).items():
         resp.headers[name] = value
     return resp

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .. import i18n
@@ -65,7 +65,19 @@ def _switch_url(lang: str) -> str:
     return f"{path}?{urlencode(args)}"
 
 
+def _responder(status: int, title: str, message: str | Message):
+    """The answer of a module that renders its own errors under its prefix (the OGC API's
+    exceptions), or None."""
+    for prefix, respond in current_app.extensions.get("geomap.error_responders", {}).items():
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return respond(status, title, message)
+    return None
+
+
 def _respond(status: int, title: str, message: str | Message):
+    own = _responder(status, title, message)
+    if own is not None:
+        return own
     if _wants_json():
         resp = jsonify({"error": {"status": status, "title": title, "message": str(message)}})
         resp.status_code = status

@@ -12,7 +12,7 @@ from ..maps import MapSource, build_map
 from ..options import Options, parse
 from ..payload import KIND_LABELS, SECTOR_LABELS, STATUS_LABELS, TYPE_LABELS, add_details
 from ..select import select
-from . import current_atlas, request_options
+from . import charts as chart_views, current_atlas, request_options
 from .caching import cached
 from .origins import base_url
 
@@ -62,10 +62,13 @@ def index():
             partner = data["partners"][a["p"][0]]
             rows.append({"agreement": a, "partner": partner,
                          "others": [data["partners"][i]["name"] for i in a["p"][1:]]})
+        selection = select(atlas, options, partner_filters=False)
         return render_template(
             "index.html", parts=parts, options=options, lang=lang, rows=rows,
             total=len(data["agreements"]), partner_count=len(data["partners"]),
             limit=LIST_LIMIT, filters=filter_choices(atlas, lang),
+            figures=chart_views.ranked_figures(selection, options, lang),
+            timeline=chart_views.timeline(atlas, options, lang, shown=len(data["agreements"])),
             data_empty=not len(atlas.agreements),
         )
 
@@ -107,11 +110,13 @@ def partner(partner_id: str):
         agreements = [a for a in parts.data["agreements"] if focus is not None and focus in a["p"]]
         agreements.sort(key=lambda a: a["iso"], reverse=True)
         add_details(atlas, agreements, lang)
+        figures = chart_views.ranked_figures(select(atlas, options), options, lang, keys=("sector", "type"))
         return render_template("partner.html", parts=parts, options=options, lang=lang,
                                place=row, name=name, name_fallback=fallback,
                                kind=i18n.gettext(lang, KIND_LABELS.get(row["kind"], row["kind"])),
                                agreements=agreements, sites=parts.data["sites"],
-                               partners=parts.data["partners"],
+                               partners=parts.data["partners"], figures=figures,
+                               charts_unfiltered=chart_views.unfiltered_href(options),
                                unfiltered=url_for("pages.partner", partner_id=partner_id, lang=options.lang))
 
     return html_response(page_key("partner", options, lang, partner_id), build, options)
