@@ -224,3 +224,16 @@ def test_shanshan_qianwan_framework():
     assert any("Shanshan" in p["name"] for p in a["parties"])
     assert "new-energy" in a["sectors"]
     assert "004_0725e87f1746e140.txt" in documents(a)
+
+
+def test_every_shipped_place_lies_in_the_unit_of_its_adcode():
+    """The polygon test (geotool-cn's boundaries, installed by the test extra), not a box."""
+    from geomap.geocode.counties import available, check_counties
+
+    assert available(), "pip install '.[test]': the test extra installs geotool-cn"
+    records = load(GEODATA)
+    located = {p["id"]: (float(p["lon"]), float(p["lat"])) for p in PLACES}
+    check = check_counties(records, located)
+    assert check.problems == []
+    assert set(check.checked) == {p["id"] for p in PLACES if p["adcode"]}
+    assert len(check.checked) >= len(PLACES) - 1

@@ -400,3 +400,52 @@ def test_a_malformed_geocoding_cache(data_copy, content, line, message):
     assert p.message == f"{message}; fix it, or delete it and run `geomap geocode --online` again"
     result = validate(data_copy)
     assert result.exit_code == 1 and message in result.output and "internal error" not in result.output
+
+
+# -- every place inside its county (geotool-cn's boundaries, installed by the test extra) --------
+
+def test_the_boundary_dataset_is_installed_for_the_tests():
+    from geomap.geocode import counties
+    assert counties.available(), "pip install '.[test]': the test extra installs geotool-cn"
+
+
+def test_a_place_in_the_wrong_county(data_copy):
+    # Cixi moved to Yuyao's seat: inside Zhejiang and Ningbo (the province box passes), wrong county.
+    line = edit_place(data_copy, "cixi", lon="121.154", lat="30.045")
+    atlas_mod.build(data_copy)  # loading cannot know
+    result = validate(data_copy)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"geodata/places.csv:{line}: cixi: lon: (121.154, 30.045) lies in 余姚市 (330281), not in 慈溪市 (330282), "
+        "the unit of its adcode; check the coordinates against the source, or the adcode")
+
+
+def test_a_prefecture_city_is_checked_against_the_prefecture(data_copy):
+    line = edit_place(data_copy, "ningbo", lon="120.576277", lat="30.032824")  # Shaoxing's seat
+    result = validate(data_copy)
+    assert result.output.splitlines()[0] == (
+        f"geodata/places.csv:{line}: ningbo: lon: (120.576277, 30.032824) lies in 绍兴市 (330600), not in 宁波市 (330200), "
+        "the unit of its adcode; check the coordinates against the source, or the adcode")
+
+
+def test_an_adcode_that_names_no_unit(data_copy):
+    line = edit_place(data_copy, "cicheng-new-city", adcode="330299")
+    result = validate(data_copy)
+    assert result.output.splitlines()[0] == (
+        f"geodata/places.csv:{line}: cicheng-new-city: adcode: 330299 is no administrative unit in geotool-cn "
+        f"{__import__('importlib.metadata').metadata.version('geotool-cn')}'s boundaries; check the code is current "
+        "(units are renamed and merged)")
+
+
+def test_validate_says_what_the_county_check_did(data_copy, monkeypatch):
+    result = validate(data_copy)
+    assert result.exit_code == 0, result.output
+    tested = result.output.splitlines()[1]
+    assert tested.startswith("county check: 19 located place(s) tested against geotool-cn ")
+    assert tested.endswith("boundaries, 0 outside their unit; 1 without adcode not tested (ningbo-hitech-zone)")
+    from geomap.geocode import counties
+    monkeypatch.setattr(counties, "_geotool", lambda: None)
+    result = validate(data_copy)
+    assert result.exit_code == 0
+    assert result.output.splitlines()[1] == ("county check skipped: geotool-cn is not installed "
+                                             "(pip install 'geotool-cn>=3.1,<4' to check every place against its county)")

@@ -134,6 +134,9 @@ class Online:
         # No retry: without a network every retry only waits, and the caller reports the place.
         self._geocode = RateLimiter(geocoder.geocode, min_delay_seconds=min_delay_seconds,
                                     max_retries=0, swallow_exceptions=False)
+        # Once the service could not be reached, the other places are not tried: each would
+        # wait for its own time-out. Each is still reported.
+        self.unreachable: str | None = None
 
     def locate(self, place: Place) -> Location | None:
         """The cached answer, else the service's (cached). Raises Unreachable when the service
@@ -142,10 +145,13 @@ class Online:
 
         query = query_for(place)
         if query not in self.cache:
+            if self.unreachable:
+                raise Unreachable(f"not tried: {self.unreachable}")
             try:
                 found = self._geocode(query, exactly_one=True)
             except (GeocoderUnavailable, GeocoderTimedOut, OSError) as exc:
-                raise Unreachable(_reason(exc)) from None
+                self.unreachable = _reason(exc)
+                raise Unreachable(self.unreachable) from None
             except GeocoderServiceError as exc:
                 raise Unreachable(f"the service answered with an error: {_reason(exc)}") from None
             if found is None:
