@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: serve test browser validate bench loadtest messages clean
+.PHONY: serve test browser validate bench loadtest messages clean js
 
 $(BIN)/geomap: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,19 @@ browser:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
 	fi
 
-test: $(BIN)/geomap browser
+test: $(BIN)/geomap browser node_modules/.bin/esbuild
 	$(BIN)/pytest
+
+# The map's script is ES modules (geomap/static/src/map/, one job each) that esbuild bundles
+# into geomap/static/geomap.js. The built file is committed, so serving needs no Node; the
+# tests check it is what the modules build (`make js` after editing them).
+node_modules/.bin/esbuild: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+js: node_modules/.bin/esbuild
+	node geomap/static/src/build.mjs
 
 validate: $(BIN)/geomap
 	$(BIN)/geomap validate
@@ -37,7 +48,7 @@ loadtest: $(BIN)/geomap
 	$(BIN)/python bench/loadtest.py
 
 clean:
-	rm -rf $(VENV) test-artifacts .pytest_cache
+	rm -rf $(VENV) test-artifacts .pytest_cache node_modules
 
 # The UI's message catalogs (Babel gettext): extract the strings marked in geomap/ (N_, gettext)
 # and templates/ (_, gettext, ngettext) into the .pot, merge them into each language's .po, and

@@ -27,15 +27,16 @@ FILES: dict[str, Path] = {
     "gesture/leaflet-gesture-handling.min.css": Path(_gesture.BASE_DIR) / "leaflet-gesture-handling.min.css",
 }
 for _p in sorted(STATIC.rglob("*")):
-    if _p.is_file():
+    # src/ holds the ES modules geomap.js is built from (make js); pages load the build.
+    if _p.is_file() and "src" not in _p.relative_to(STATIC).parts[:1]:
         FILES[f"geomap/{_p.relative_to(STATIC).as_posix()}"] = _p
 # Leaflet's stylesheet refers to its images relatively (images/layers.png, ...).
 for _p in sorted((Path(_leaflet.BASE_DIR) / "images").glob("*.png")):
     FILES[f"leaflet/images/{_p.name}"] = _p
 
 MAP_JS = ["leaflet/leaflet.js", "markercluster/leaflet.markercluster.js", "geomap/geomap.js"]
-MAP_CSS = ["leaflet/leaflet.css", "markercluster/MarkerCluster.css",
-           "markercluster/MarkerCluster.Default.css", "geomap/geomap.css"]
+# MarkerCluster.Default.css is left out: geomap.css draws the groups (symbols.js).
+MAP_CSS = ["leaflet/leaflet.css", "markercluster/MarkerCluster.css", "geomap/geomap.css"]
 EMBED_JS = MAP_JS[:-1] + ["gesture/leaflet-gesture-handling.min.js", "geomap/geomap.js"]
 EMBED_CSS = MAP_CSS + ["gesture/leaflet-gesture-handling.min.css"]
 

@@ -16,6 +16,7 @@ Two ways to carry the data (docs/performance.md has the measurements behind them
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -60,51 +61,51 @@ class _PartsFigure(Figure):
 
 
 class PartnerLayer(MacroElement):
-    """The partners, their links to Shanghai and the legend, drawn by geomap.js."""
+    """The partners, Shanghai, their links, names, legend and details, drawn by geomap.js.
+
+    The data and the settings travel as JSON in <script type="application/json"> elements with
+    fixed ids (#gm-map-data, #gm-map-settings), which the page's in-place filtering reads from a
+    fetched page too; folium's inline script only starts the drawing."""
 
     _template = Template("""
         {% macro html(this, kwargs) %}
-        <script type="application/json" id="{{ this.get_name() }}-data">{{ this.data_json }}</script>
+        <script type="application/json" id="gm-map-data">{{ this.data_json }}</script>
+        <script type="application/json" id="gm-map-settings">{{ this.settings_json }}</script>
         {% endmacro %}
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = geomap.draw({{ this._parent.get_name() }},
-            JSON.parse(document.getElementById({{ (this.get_name() ~ '-data')|tojson }}).textContent),
-            {{ this.settings|tojson }});
+        geomap.start({{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
-    def __init__(self, data_json: str, settings: dict):
+    def __init__(self, data_json: str, settings_json: str):
         super().__init__()
         self._name = "GeomapPartners"
         # branca compiles every element's rendered HTML as a Jinja template: megabytes of
-        # JSON cost seconds there. A placeholder goes through instead, replaced after render.
+        # JSON cost seconds there, and text from the query string ("{{") must never be
+        # evaluated. Placeholders go through instead, replaced after render.
         self.data_json = DATA_PLACEHOLDER
+        self.settings_json = SETTINGS_PLACEHOLDER
         self.real_json = data_json
-        self.settings = settings
+        self.real_settings = settings_json
 
 
 DATA_PLACEHOLDER = "@@geomap-data-d41d8cd98f00b204@@"
+SETTINGS_PLACEHOLDER = "@@geomap-settings-d41d8cd98f00b204@@"
+# folium's header pins the page's zoom (user-scalable=no) and sets a global that Leaflet, loaded
+# before it, never reads: pages have their own viewport meta, which lets visitors pinch-zoom.
+_FOLIUM_VIEWPORT = re.compile(r'\s*<meta name="viewport"[^>]*>')
+_FOLIUM_GLOBALS = re.compile(r"\s*<script>\s*L_NO_TOUCH = [^<]*L_DISABLE_3D = [^<]*</script>")
 
 
 class MapSource:
-    """Where a served page's data comes from when it is not inline (geomap.web.pages)."""
+    """Where a served page's data comes from when it is not inline: the web app makes the data
+    fetchable (geomap.web.pages.WebMapSource) and build_map's caller passes it in."""
 
     partner_url = "/partners/{id}"
 
     def publish(self, options: Options, lang: str, gcj02: bool, data: dict) -> dict:
         """Make the data fetchable; return the script's settings (dataUrl, popupUrl)."""
         raise NotImplementedError
-
-
-def _web_source() -> MapSource | None:
-    """The running web app's MapSource, inside a request; None elsewhere (CLI, tests)."""
-    try:
-        from flask import current_app, has_request_context
-    except ImportError:  # pragma: no cover
-        return None
-    if not has_request_context():
-        return None
-    return current_app.extensions.get("geomap.map_source")
 
 
 def _stable_ids(root) -> None:
@@ -123,20 +124,20 @@ def _stable_ids(root) -> None:
 def build_map(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | None = None,
               embed: bool = False, asset_url: Callable[[str], str] = assets.url,
               partner_url: str = "/partners/{id}", height: str = "100%",
-              source: MapSource | None | str = "auto", site: str | None = None) -> MapParts:
+              source: MapSource | None = None, clear_url: str | None = None,
+              site: str | None = None) -> MapParts:
     """Everything the map shows for these options, rendered.
 
-    `source`: "auto" loads the data from the web app serving this request when the map is
-    large (see the module's docstring); None always inlines it. `site`: only the agreements
-    of that Shanghai-side site (its page's map), always inline (the loaded data is the
-    whole map's).
+    The caller decides what the map needs from outside: `source` (the web app's MapSource)
+    lets a large map load its data (see the module's docstring), None always inlines it;
+    `partner_url` is the partners' page URLs ("" for none); `clear_url` is where "clear the
+    filters" leads when nothing matches. `site` keeps only the agreements of that
+    Shanghai-side site (its page's map), always inline: the loaded data is the whole map's.
     """
     tiles = tiles_mod.get(options.tiles or tiles_key or tiles_mod.default_key())
     selection = select(atlas, options, partner_filters=False, site=site)
     if site is not None:
         source = None
-    if source == "auto":
-        source = _web_source()
     loaded = (source is not None and partner_url == source.partner_url
               and selection.agreements["agreement_id"].nunique() > INLINE_MAX)
     data = payload.build(atlas, selection, options, lang=lang, gcj02=tiles.gcj02,
@@ -147,9 +148,10 @@ def build_map(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | Non
         # Leaflet.GestureHandling: a plain wheel scrolls the host page, Ctrl/Cmd+wheel zooms,
         # two fingers pan on touch.
         map_options["gestureHandling"] = True
+    # Quarter zoom steps: the first view fits the data more tightly than whole steps would.
     m = folium.Map(location=data["center"], zoom_start=8, tiles=None, prefer_canvas=True,
                    control_scale=options.controls, zoom_control=options.controls,
-                   height=height, **map_options)
+                   height=height, zoom_snap=0.25, **map_options)
     # Per-instance lists: folium's class attributes are shared by every Map (and CDN URLs).
     js, css = (assets.EMBED_JS, assets.EMBED_CSS) if embed else (assets.MAP_JS, assets.MAP_CSS)
     m.default_js = [(name, asset_url(name)) for name in js]
@@ -161,13 +163,16 @@ def build_map(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | Non
     settings = {
         "legend": options.legend, "controls": options.controls, "embed": embed,
         "cluster": len(data["partners"]) > CLUSTER_ABOVE,
+        "clearUrl": clear_url or None,
+        # What the map says before (or without) its data: loading, failing, nothing matching.
+        "labels": payload.state_labels(lang),
     }
     if loaded:
         settings.update(source.publish(options, lang, tiles.gcj02, data))
         settings.update(focus=options.partner, popup=bool(options.popup))
-        layer = PartnerLayer("null", settings)
+        layer = PartnerLayer("null", payload.to_json(settings))
     else:
-        layer = PartnerLayer(payload.to_json(data), settings)
+        layer = PartnerLayer(payload.to_json(data), payload.to_json(settings))
     m.add_child(layer)
 
     figure = _PartsFigure()
@@ -177,5 +182,6 @@ def build_map(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | Non
     if loaded:  # start the data's download before the scripts in <head> have run
         header = (f'<link rel="preload" href="{html_escape(settings["dataUrl"])}" as="fetch" '
                   f'crossorigin="anonymous">\n' + header)
-    html = html.replace(DATA_PLACEHOLDER, layer.real_json, 1)
+    header = _FOLIUM_GLOBALS.sub("", _FOLIUM_VIEWPORT.sub("", header, count=1), count=1)
+    html = html.replace(DATA_PLACEHOLDER, layer.real_json, 1).replace(SETTINGS_PLACEHOLDER, layer.real_settings, 1)
     return MapParts(header, html, script, data)

@@ -28,12 +28,14 @@ def N_(message: str) -> str:
     return message
 
 
-# Marker and line styles group the six types into four families a visitor can tell apart.
+# Marker and line colours group the six types into four families a visitor can tell apart:
+# the same colour for a family's lines and its share of a partner's disc. Hues after Okabe and
+# Ito's palette for colour-blind readers, each at least 3:1 against white and the base maps.
 FAMILIES = {
-    "sub-center": ("sub-center", N_("Sub-center"), "#7b3294"),
-    "agreement": ("agreement", N_("Agreement"), "#2166ac"),
-    "project": ("project", N_("Project"), "#e66101"),
-    "forum": ("forum", N_("Forum or event"), "#1b7837"),
+    "sub-center": ("sub-center", N_("Sub-center"), "#a2367a"),
+    "agreement": ("agreement", N_("Agreement"), "#0072b2"),
+    "project": ("project", N_("Project"), "#c85200"),
+    "forum": ("forum", N_("Forum or event"), "#00896a"),
 }
 TYPE_FAMILY = {
     "sub-center": "sub-center", "strategic-agreement": "agreement",
@@ -82,6 +84,9 @@ STATUS_LABELS = {
     "announced": N_("Announced, not yet signed"),
     "intention": N_("Intention"),
 }
+# Names that collide on the map give way in this order after their number of agreements.
+KIND_RANK = {k: i for i, k in enumerate(
+    ("municipality", "prefecture-city", "county-city", "district", "county", "town", "zone", "site"))}
 # Provinces as places.csv names them (province column, English); shown in the visitor's language.
 PROVINCE_LABELS = {
     "Shanghai": N_("Shanghai"),
@@ -109,11 +114,38 @@ UI = {
     "part_of": N_("Part of"),
     # Leaflet's zoom buttons (titles, read aloud), and the punctuation between items and after
     # labels, which differs in Chinese ("、", "；", "："), for the browser script.
+    # The map's symbols, read aloud: "Shaoxing, prefecture-level city, 7 agreements".
+    "marker_name": N_("%(name)s, %(kind)s, %(count)s"),
+    "stack_one": N_("%(name)s and 1 more place close by: show both"),
+    "stack_many": N_("%(name)s and %(n)s more places close by: show each"),
+    "cluster_name": N_("%(n)s places: zoom in"),
+    "close": N_("Close"),
+    "partners": N_("Partners"),
+    "site_more": N_("All agreements of this site"),
+    "load_error": N_("The agreements could not be loaded."),
+    "legend_colour": N_("Colour: type of agreement"),
+    "legend_mixed": N_("Several types: shared among their colours"),
+    "legend_size": N_("Size: number of agreements"),
+    "legend_stack": N_("Places close together: select to spread them out"),
     "zoom_in": N_("Zoom in"),
     "zoom_out": N_("Zoom out"),
     "list_separator": N_("; "),
     "label_separator": N_(": "),
 }
+
+
+# What the map says before or without its data (maps.py puts these in the map's settings).
+STATE_UI = {
+    "loading": N_("Loading the map…"),
+    "error": N_("The map's data could not be loaded."),
+    "retry": N_("Try again"),
+    "empty": N_("No agreement matches these filters."),
+    "clear": N_("Clear the filters"),
+}
+
+
+def state_labels(lang: str) -> dict:
+    return {k: i18n.gettext(lang, v) for k, v in STATE_UI.items()}
 
 
 def family_of(types) -> str:
@@ -191,7 +223,7 @@ def build(atlas: Atlas, selection: Selection, options: Options, *, lang: str, gc
         name, fallback = _pick(lang, name_en, name_zh)
         out_partners.append({
             "id": pid, "name": name, "fb": fallback, "ll": point(lon, lat),
-            "kind": kinds[kind], "fam": family_of(types), "n": int(n),
+            "kind": kinds[kind], "rank": KIND_RANK.get(kind, len(KIND_RANK)), "fam": family_of(types), "n": int(n),
             "url": partner_url.format(id=pid),
         })
 
@@ -228,17 +260,21 @@ def build(atlas: Atlas, selection: Selection, options: Options, *, lang: str, gc
         for entry in out_agreements:
             del entry["_row"]
 
-    if "shanghai" in places.index:
-        center = point(places.loc["shanghai", "lon"], places.loc["shanghai", "lat"])
-    elif len(places):
-        center = point(places.iloc[0]["lon"], places.iloc[0]["lat"])
+    # Shanghai, the map's subject: always drawn, the strongest symbol, named (the hub).
+    hub_row = places.loc["shanghai"] if "shanghai" in places.index else places.iloc[0] if len(places) else None
+    if hub_row is not None:
+        center = point(hub_row["lon"], hub_row["lat"])
+        hub_name, hub_fallback = _pick(lang, hub_row["name_en"], hub_row["name_zh"])
+        hub = {"id": str(hub_row.name), "name": hub_name, "fb": hub_fallback, "ll": center}
     else:  # no place at all (valid, empty data): an empty map centred on Shanghai
         center = point(*SHANGHAI_LON_LAT)
+        hub = None
     labels = {k: t(v) for k, v in UI.items()}
     labels["families"] = [{"key": f, "label": t(FAMILIES[f][1]), "color": FAMILIES[f][2]} for f in FAMILY_ORDER]
     return {
         "lang": lang,
         "center": center,
+        "hub": hub,
         "partners": out_partners,
         "sites": out_sites,
         "agreements": out_agreements,
@@ -348,6 +384,7 @@ def compact(data: dict, partner_url: str = "/partners/{id}") -> dict:
         "format": "compact-2",
         "lang": data["lang"],
         "center": data["center"],
+        "hub": data["hub"],
         "kinds": kinds,
         "fams": fams,
         "statuses": statuses,
@@ -358,6 +395,7 @@ def compact(data: dict, partner_url: str = "/partners/{id}") -> dict:
             "lat": [p["ll"][0] for p in partners],
             "lon": [p["ll"][1] for p in partners],
             "kind": [k_index[p["kind"]] for p in partners],
+            "rank": [p["rank"] for p in partners],
             "fam": [f_index[p["fam"]] for p in partners],
             "n": [p["n"] for p in partners],
         },

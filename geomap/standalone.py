@@ -88,6 +88,7 @@ def build_html(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | No
     extra = "html, body { height: auto; }\n" if options.height else ""
     return (
         f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{html.escape(content_policy(tiles))}">\n'
         f'<title>{title}</title>\n<base target="_blank">\n{header}\n'
         f"<style>\n{extra}body {{ margin: 0; }}\n</style>\n</head>\n<body>\n{parts.html}\n"

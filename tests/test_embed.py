@@ -186,6 +186,11 @@ def map_data(text: str) -> dict:
     return json.loads(m.group(1))
 
 
+def map_settings(text: str) -> dict:
+    m = re.search(r'<script type="application/json" id="gm-map-settings">(.*?)</script>', text, re.S)
+    return json.loads(m.group(1))
+
+
 def test_embed_is_the_map_alone_with_gesture_handling(client, atlas):
     resp = client.get("/embed?lang=en")
     assert resp.status_code == 200
@@ -210,7 +215,7 @@ def test_embed_options_focus_language_controls_legend_height(client, atlas):
     assert data["partners"][data["focus"]]["name"] == atlas.partners.loc["shaoxing", "name_zh"]
     assert '<html lang="zh-Hans">' in text
     assert '"zoomControl": false' in text and "L.control.scale()" not in text
-    assert '"legend": false' in text
+    assert map_settings(text)["legend"] is False
     assert "height: 420.0px" in text or "height: 420px" in text
     assert "geomap:height" in text  # posts its height to the host page
     assert 'return "zh-CN"' in text  # the gesture hint in the embed's language
@@ -464,7 +469,7 @@ def test_build_writes_a_self_contained_file(tmp_path, atlas):
     assert "default-src 'none'" in meta and "tile.openstreetmap.org" in meta
     data = map_data(text)
     assert data["partners"][data["focus"]]["id"] == "shaoxing" and data["popup"] is True
-    assert data["lang"] == "zh" and '"legend": false' in text
+    assert data["lang"] == "zh" and map_settings(text)["legend"] is False
     assert all(p["url"] == "" for p in data["partners"])  # no site to link to
     assert '<html lang="zh-Hans">' in text
 

@@ -22,7 +22,7 @@ def test_index_lists_every_agreement_and_carries_the_map(client, atlas):
     html = r.get_data(as_text=True)
     for a in atlas.records.agreements:
         assert a.title_en.replace("'", "&#39;").replace('"', "&#34;") in html
-    assert 'type="application/json"' in html and "geomap.draw(" in html
+    assert '<script type="application/json" id="gm-map-data">' in html and "geomap.start(" in html
     assert f"{len(atlas.records.agreements)} agreements" in html
 
 
@@ -79,7 +79,7 @@ def test_partner_page_shows_every_agreement_with_sources(client, atlas):
         for s in a.sources:
             assert s.title.replace("'", "&#39;") in html
     assert "E. China&#39;s Shaoxing signs 12 co-operative projects with Shanghai" in html
-    assert "geomap.draw(" in html  # the small map
+    assert "geomap.start(" in html and 'id="gm-map-data">{' in html  # the small map, its data inline
 
 
 def test_unknown_partner_is_a_404(client):

@@ -122,9 +122,10 @@ def test_geojson_from_row_texts_is_the_plain_writers(big_app, options):
 
 # -- a large map: the page carries settings, the script loads the data -------------------------
 
-def settings_of(html: str) -> dict:
-    m = re.search(r"geomap\.draw\([^,]+,\s*JSON\.parse\([^)]*\)\.textContent\),\s*(\{.*?\})\);", html, re.S)
-    return json.loads(m.group(1))
+def settings_of(html) -> dict:
+    """The map's settings, from a page or a maps.MapParts (its JSON element)."""
+    html = getattr(html, "html", html)
+    return json.loads(re.search(r'id="gm-map-settings">(.*?)</script>', html, re.S).group(1))
 
 
 def test_a_large_page_carries_no_data_and_preloads_it(big_client, big_app):
@@ -194,15 +195,19 @@ def test_popup_data_follows_the_filters_and_escapes_nothing_it_should_not(big_cl
 
 def test_load_mode_threshold_counts_agreements(big_app):
     atlas = big_atlas(big_app)
+    source = big_app.extensions["geomap.map_source"]
     with big_app.test_request_context("/"):
-        loaded = maps.build_map(atlas, Options(), lang="en")
-        small = maps.build_map(atlas, Options(q="agreement-00000"), lang="en")  # ten of them
-    assert "null</script>" in loaded.html and "dataUrl" in loaded.script
-    assert '"agreements":[{' in small.html and "dataUrl" not in small.script
-    # Outside a request (geomap build, scripts) the data is always inline.
-    standalone = maps.build_map(atlas, Options(), lang="en")
-    assert "dataUrl" not in standalone.script and len(json.loads(re.search(
-        r'-data">(.*?)</script>', standalone.html, re.S).group(1))["agreements"]) == N
+        loaded = maps.build_map(atlas, Options(), lang="en", source=source)
+        small = maps.build_map(atlas, Options(q="agreement-00000"), lang="en", source=source)  # ten of them
+    assert 'id="gm-map-data">null</script>' in loaded.html and "dataUrl" in settings_of(loaded)
+    assert '"agreements":[{' in small.html and "dataUrl" not in settings_of(small)
+    # Without a source (geomap build, scripts) the data is always inline; and the map never
+    # asks Flask for one, even inside a request.
+    with big_app.test_request_context("/"):
+        standalone = maps.build_map(atlas, Options(), lang="en")
+    assert "dataUrl" not in settings_of(standalone) and len(json.loads(re.search(
+        r'id="gm-map-data">(.*?)</script>', standalone.html, re.S).group(1))["agreements"]) == N
+
 
 
 # -- gzip ------------------------------------------------------------------------------------

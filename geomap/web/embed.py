@@ -34,7 +34,7 @@ from ..options import HEIGHT_RANGE, LANGS, NAMES, TILES, Options, ascii_int, par
 from . import current_atlas, request_options
 from .caching import cached
 from .origins import base_url, external_url
-from .pages import filter_choices, html_response, page_key, resolve_lang
+from .pages import filter_choices, html_response, map_source, page_key, resolve_lang
 
 bp = Blueprint("embed", __name__)
 
@@ -46,6 +46,8 @@ RESIZE_SCRIPT = "geomap/embed-resize.js"
 TITLE = "Shanghai partnership map"
 # Options that mean nothing on the full map page (the "open the full map" link drops them).
 EMBED_ONLY = ("controls", "legend", "height")
+# The filters "clear the filters" drops (the embed keeps its language, focus and look).
+FILTERS = ("year_from", "year_to", "type", "sector", "province", "q", "status")
 # /embed/code's own parameters, beside the options of the embed it builds.
 CODE_PARAMS = ("ui", "resize")
 
@@ -61,7 +63,8 @@ def embed():
     def build() -> str:
         height = f"{options.height}px" if options.height else "100%"
         parts = build_map(atlas, options, lang=lang, embed=True, height=height,
-                          tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"))
+                          tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"), source=map_source(),
+                          clear_url=url_for("embed.embed", **dict(options.query(exclude=FILTERS))))
         full = url_for("pages.index") + _query(options.query(exclude=EMBED_ONLY))
         return render_template("embed.html", parts=parts, options=options, lang=lang,
                                full_url=full, title=i18n.gettext(lang, TITLE),

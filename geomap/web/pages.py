@@ -53,7 +53,8 @@ def index():
     lang = resolve_lang(options)
 
     def build() -> str:
-        parts = build_map(atlas, options, lang=lang, tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"))
+        parts = build_map(atlas, options, lang=lang, tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"),
+                          source=map_source(), clear_url=url_for("pages.index", lang=options.lang))
         data = parts.data
         rows = []
         newest_first = sorted(data["agreements"], key=lambda a: a["iso"], reverse=True)
@@ -104,7 +105,7 @@ def partner(partner_id: str):
         row = atlas.partners.loc[partner_id]
         name, fallback = i18n.pick(lang, row["name_en"], row["name_zh"])
         parts = build_map(atlas, options.with_(legend=False), lang=lang, height="320px",
-                          tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"))
+                          tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"), source=map_source())
         # With filters, the partner may have no agreement left (and no marker): the page says so.
         focus = parts.data["focus"]
         agreements = [a for a in parts.data["agreements"] if focus is not None and focus in a["p"]]
@@ -191,6 +192,11 @@ class WebMapSource(MapSource):
 @bp.record_once
 def _install(state) -> None:
     state.app.extensions.setdefault("geomap.map_source", WebMapSource())
+
+
+def map_source() -> MapSource:
+    """This app's MapSource, which a view hands to build_map (the map never asks Flask)."""
+    return current_app.extensions["geomap.map_source"]
 
 
 @bp.before_app_request
