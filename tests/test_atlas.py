@@ -122,7 +122,7 @@ def test_version_stable_and_changes_with_data(data_copy):
     assert v2 != v1
 
     path = data_copy / "places.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("120.84,30.98", "120.841,30.98", 1),
+    path.write_text(path.read_text(encoding="utf-8").replace("120.848,31.008", "120.849,31.008", 1),
                     encoding="utf-8")
     v3 = atlas_mod.build(data_copy).version
     assert v3 not in (v1, v2)
