@@ -135,16 +135,17 @@ def test_the_qingpu_site_page(page_for, live_url, atlas, lang, size, mobile):
 
 
 UNMARKED_ENGLISH = """() => {
-  // Every visible text with Latin letters: is it inside lang="en", and does a visible
-  // "English only" mark go with it (the mark itself and the language switch aside)?
+  // Every visible English text (Latin letters and no Chinese: "DDR" inside a Chinese title is
+  // Chinese): is it inside lang="en", and does a visible "English only" mark go with it? The
+  // mark itself, the language switch, and the map's attribution and scale (km, mi) aside.
   const out = {latin: 0, unmarked: [], nomark: []};
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const el = n.parentElement;
-    if (!el || el.closest("script, style, .leaflet-control-attribution, .gm-lang")) continue;
+    if (!el || el.closest("script, style, .leaflet-control-attribution, .leaflet-control-scale, .gm-lang")) continue;
     if (!el.getClientRects().length) continue;  // not shown
     const letters = (n.textContent.match(/[A-Za-z]/g) || []).length;
-    if (!letters) continue;
+    if (!letters || /[\u4e00-\u9fff]/.test(n.textContent)) continue;
     out.latin += letters;
     const en = el.closest('[lang]');
     if (!en || !en.getAttribute("lang").startsWith("en")) { out.unmarked.push(n.textContent.trim().slice(0, 60)); continue; }

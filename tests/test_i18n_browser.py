@@ -120,8 +120,10 @@ def test_missing_chinese_shows_english_with_a_visible_mark(page_for, missing_zh_
     popup = open_popup(page, "fenhu-hitech-zone")
     fenhu = record(atlas, "fenhu-branch-center-framework")
     marks = popup.locator(".gm-fallback")
-    assert marks.count() == 3  # the name, the title and the summary
-    for i in range(3):
+    # The name, the title, the summary, and each source whose title the source gives in English only.
+    expected = 3 + sum(1 for s in fenhu.sources if not s.title_zh)
+    assert marks.count() == expected
+    for i in range(expected):
         assert marks.nth(i).is_visible() and marks.nth(i).inner_text() == "仅有英文"
     text = popup.inner_text()
     assert fenhu.title_en in text and "Fenhu Hi-Tech Industrial Development Zone" in text
