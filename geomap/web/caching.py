@@ -101,26 +101,38 @@ def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
     gz = compressible(mimetype) and request.accept_encodings["gzip"] > 0
     if gz:
         etag += "-gzip"
+    cache: RenderCache = current_app.extensions["geomap.cache"]
+
+    def build_bytes() -> bytes:
+        body = build()
+        return body.encode("utf-8") if isinstance(body, str) else body
+
+    built: list[bytes] = []  # a body built for this request when store=False
+
+    def plain() -> bytes:
+        if not store:
+            if not built:
+                built.append(build_bytes())
+            return built[0]
+        return cache.get_or_build((version, key), build_bytes)
+
     # If-None-Match compares weakly (RFC 9110): a proxy that gzips turns our tag into W/"...".
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
     else:
-        cache: RenderCache = current_app.extensions["geomap.cache"]
-
-        def build_bytes() -> bytes:
-            body = build()
-            return body.encode("utf-8") if isinstance(body, str) else body
-
         if not store:
-            body = gzip_bytes(build_bytes()) if gz else build_bytes()
+            body = gzip_bytes(plain()) if gz else plain()
         elif gz:
-            body = cache.get_or_build((version, key, "gzip"),
-                                      lambda: gzip_bytes(cache.get_or_build((version, key), build_bytes)))
+            body = cache.get_or_build((version, key, "gzip"), lambda: gzip_bytes(plain()))
         else:
-            body = cache.get_or_build((version, key), build_bytes)
+            body = plain()
         resp = Response(body, content_type=_content_type(mimetype))
         if gz:
             resp.headers["Content-Encoding"] = "gzip"
+    if mimetype == "text/html":
+        # The page's inline scripts and styles, hashed once per body for its content security
+        # policy (security.py), kept beside it; a 304 carries the same policy as the 200.
+        resp.inline_sources = _inline_sources(cache, (version, key, "csp"), plain, store)
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = f"public, max-age={max_age}"
     if compressible(mimetype):
@@ -131,6 +143,16 @@ def cached(key: tuple, build: Callable[[], bytes | str], *, mimetype: str,
     for name, value in (headers or {}).items():
         resp.headers[name] = value
     return resp
+
+
+def _inline_sources(cache: RenderCache, key: tuple, plain: Callable[[], bytes], store: bool):
+    from .security import inline_sources
+
+    if not store:
+        return inline_sources(plain())
+    packed = cache.get_or_build(key, lambda: "|".join(" ".join(h) for h in inline_sources(plain())).encode())
+    scripts, _, styles = packed.decode().partition("|")
+    return tuple(scripts.split()), tuple(styles.split())
 
 
 def _content_type(mimetype: str) -> str:

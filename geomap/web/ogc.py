@@ -30,7 +30,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from .. import i18n, layers
 from ..i18n import N_, Message
-from ..options import parse
+from ..options import ascii_int, parse
 from ..select import Selection, intersecting, select
 from . import current_atlas
 from .api import FILTERS, export_options
@@ -75,10 +75,10 @@ ITEMS_PARAMS = COMMON_PARAMS + ("limit", "offset", "bbox", "datetime") + FILTERS
 EXCEPTION_CODES = {400: "InvalidParameterValue", 404: "NotFound", 405: "MethodNotAllowed",
                    406: "NotAcceptable", 500: "ServerError"}
 
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # \d: 0-9 only
 # A day; with a bare "T" after it, as GDAL's OAPIF driver writes a date field's bounds.
-_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt]?")
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt]?", re.ASCII)
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 
 
 # -- parameters ----------------------------------------------------------------------------------
@@ -129,19 +129,21 @@ def _negotiated_format() -> str:
 def parse_limit(text: str | None) -> int:
     if text is None or text == "":
         return LIMIT_DEFAULT
-    if not text.isdigit() or int(text) < 1:
+    limit = ascii_int(text)
+    if limit is None or limit < 1:
         raise _bad(N_("limit=%(value)s is not a number of features; use a whole number from 1 to %(max)s"),
                    value=repr(text), max=f"{LIMIT_MAX:,}")
     # OGC Core: a limit above the maximum is not an error; the maximum applies.
-    return min(int(text), LIMIT_MAX)
+    return min(limit, LIMIT_MAX)
 
 
 def parse_offset(text: str | None) -> int:
     if text is None or text == "":
         return 0
-    if not text.isdigit():
+    offset = ascii_int(text)
+    if offset is None:
         raise _bad(N_("offset=%(value)s is not a position; use a whole number, 0 or more"), value=repr(text))
-    return int(text)
+    return offset
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

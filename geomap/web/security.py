@@ -13,9 +13,13 @@ Framing (spec section 7, "Embeds behave"):
 CSP ``*`` does not match ancestors such as a file:// page, where a webmaster tries a snippet.
 
 HTML pages also get a content security policy: scripts, styles, frames and fetches from this
-site only, images from this site, data: URIs and the tile servers of geomap.tiles. Scripts need
-'unsafe-inline' (folium writes the map as an inline script); the policy still keeps any page from
-loading code or sending data anywhere else.
+site only, images from this site, data: URIs and the tile servers of geomap.tiles. Inline
+scripts run only by their sha256 hashes, never by 'unsafe-inline': the response layer hashes
+every executable inline <script> of a rendered body (geomap.csp) once, when the body is built
+and cached (caching.cached), and any other HTML response (error pages) here. No template or
+module needs to know: whatever inline script a page carries is allowed, and nothing else.
+Styles likewise: the hashes of the page's <style> elements, no 'unsafe-inline' (Leaflet does not
+need it; geomap.csp.style_hashes says why), so no style attribute in a page's markup.
 
 Everything gets X-Content-Type-Options: nosniff and a Referrer-Policy that still tells tile
 servers the origin (OpenStreetMap's tile policy asks for it).
@@ -26,7 +30,7 @@ import re
 
 from flask import Flask, request
 
-from .. import ConfigError, tiles as tiles_mod
+from .. import ConfigError, csp, tiles as tiles_mod
 from ..options import TILES
 
 SETTING = "GEOMAP_FRAME_ANCESTORS"
@@ -83,14 +87,17 @@ def is_embed_path(path: str) -> bool:
     return path in EMBED_PATHS or path.startswith(EMBED_PREFIXES)
 
 
-def content_policy(frame_ancestors: str | None) -> str:
+def content_policy(frame_ancestors: str | None, scripts: tuple[str, ...] = (),
+                   styles: tuple[str, ...] = ()) -> str:
+    """The policy of an HTML page; `scripts` and `styles` are the hashes of its inline scripts
+    and <style> elements."""
     img = ["'self'", "data:"]
     for key in TILES:
         img.extend(f"https://{h}" for h in tiles_mod.get(key).hosts)
     directives = [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'",
-        "style-src 'self' 'unsafe-inline'",
+        " ".join(["script-src 'self'", *scripts]),
+        " ".join(["style-src 'self'", *styles]),
         "img-src " + " ".join(dict.fromkeys(img)),
         "connect-src 'self'",
         "font-src 'self' data:",
@@ -104,12 +111,16 @@ def content_policy(frame_ancestors: str | None) -> str:
     return "; ".join(directives)
 
 
+def inline_sources(body: bytes) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(script hashes, style hashes) of an HTML body, for content_policy()."""
+    return csp.script_hashes(body), csp.style_hashes(body)
+
+
 def register(app: Flask) -> None:
     """Check the setting once, then add the headers to every response."""
     allow = parse_frame_ancestors(app.config.get(SETTING))
     embed_ancestors = "frame-ancestors " + " ".join(("'self'",) + allow) if allow is not None else None
     own_ancestors = "frame-ancestors 'self'"
-    page_policy = {True: content_policy(embed_ancestors), False: content_policy(own_ancestors)}
     app.extensions["geomap.frame_ancestors"] = allow
 
     @app.after_request
@@ -117,7 +128,12 @@ def register(app: Flask) -> None:
         embed = is_embed_path(request.path)
         ancestors = embed_ancestors if embed else own_ancestors
         if response.mimetype == "text/html":
-            response.headers["Content-Security-Policy"] = page_policy[embed]
+            sources = getattr(response, "inline_sources", None)
+            if sources is None:
+                # Not from the render cache (error pages): hashed here, once per response.
+                body = b"" if response.is_streamed or response.direct_passthrough else response.get_data()
+                sources = inline_sources(body)
+            response.headers["Content-Security-Policy"] = content_policy(ancestors, *sources)
         elif ancestors:
             response.headers["Content-Security-Policy"] = ancestors
         else:
