@@ -59,6 +59,8 @@ def option_schemas(atlas: Atlas) -> dict[str, dict]:
         "controls": {"description": "Zoom buttons and scale (embeds).", "schema": switch},
         "legend": {"description": "The legend (embeds).", "schema": switch},
         "popup": {"description": "Open the focused partner's popup when the map opens.", "schema": switch},
+        "timeline": {"description": "The timeline under the map: a year slider over the agreements-per-year chart, with Play (embeds; map pages always show it).",
+                     "schema": switch},
         "height": {"description": "Map height in pixels (embeds); a trailing px is accepted.",
                    "schema": {"type": "integer", "minimum": HEIGHT_RANGE[0], "maximum": HEIGHT_RANGE[1]}},
     }

@@ -48,6 +48,7 @@ class Options:
     legend: bool = True
     height: int | None = None
     popup: bool = False              # open the focused partner's popup on load
+    timeline: bool = False           # embeds: the timeline under the map (map pages always have it)
 
     def with_(self, **changes) -> "Options":
         return replace(self, **changes)
@@ -175,7 +176,7 @@ def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
                                value=repr(tiles), allowed=", ".join(TILES))
         opts["tiles"] = tiles
 
-    for name in ("controls", "legend", "popup"):
+    for name in ("controls", "legend", "popup", "timeline"):
         text = one(name)
         if text is not None:
             if text.lower() in _TRUE:

@@ -226,7 +226,7 @@ def test_index_timeline_keeps_the_other_filters_and_shows_the_state(client):
         assert int(count) == api_count(client, f"type=project&year_from={year}&year_to={year}")
     assert 'id="gm-tl-to" min="2019" max="2023" step="1" value="2020"' in html
     shown = api_count(client, "type=project&year_to=2020")
-    assert re.search(rf'id="gm-tl-now">2019–2020: {shown} agreements<', html)
+    assert re.search(rf'id="gm-tl-now" data-gm-region>2019–2020: {shown} agreements<', html)
 
 
 def test_index_panel_charts_link_to_their_filters(client, atlas):
@@ -260,3 +260,11 @@ def test_partner_page_charts_count_its_own_agreements(client):
     assert "/partners/shaoxing?lang=en&amp;type=project" in hits
     filtered = client.get("/partners/shaoxing?lang=en&type=project").get_data(as_text=True)
     assert '<a href="/partners/shaoxing?lang=en">Show all agreements</a>' in filtered
+
+
+def test_an_embed_has_no_timeline_unless_asked(client):
+    assert 'id="gm-timeline"' not in client.get("/embed?lang=en").get_data(as_text=True)
+    html = client.get("/embed?lang=en&timeline=1").get_data(as_text=True)
+    assert 'id="gm-timeline"' in html
+    assert "timeline" not in re.search(r'class="gm-embed-full" href="([^"]*)"', html).group(1)
+    assert client.get("/embed?timeline=maybe").status_code == 400

@@ -31,7 +31,7 @@ from werkzeug.routing import RequestRedirect
 from .. import assets, i18n
 from ..maps import build_map
 from ..options import HEIGHT_RANGE, LANGS, NAMES, TILES, Options, ascii_int, parse
-from . import current_atlas, request_options
+from . import charts as chart_views, current_atlas, request_options
 from .caching import cached
 from .origins import base_url, external_url
 from .pages import filter_choices, html_response, map_source, page_key, resolve_lang
@@ -45,7 +45,7 @@ SANDBOX = "allow-scripts allow-same-origin allow-popups allow-popups-to-escape-s
 RESIZE_SCRIPT = "geomap/embed-resize.js"
 TITLE = "Shanghai partnership map"
 # Options that mean nothing on the full map page (the "open the full map" link drops them).
-EMBED_ONLY = ("controls", "legend", "height")
+EMBED_ONLY = ("controls", "legend", "height", "timeline")
 # The filters "clear the filters" drops (the embed keeps its language, focus and look).
 FILTERS = ("year_from", "year_to", "type", "sector", "province", "q", "status")
 # /embed/code's own parameters, beside the options of the embed it builds.
@@ -66,9 +66,11 @@ def embed():
                           tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"), source=map_source(),
                           clear_url=url_for("embed.embed", **dict(options.query(exclude=FILTERS))))
         full = url_for("pages.index") + _query(options.query(exclude=EMBED_ONLY))
+        timeline = (chart_views.timeline(atlas, options, lang, shown=len(parts.data["agreements"]))
+                    if options.timeline else None)
         return render_template("embed.html", parts=parts, options=options, lang=lang,
                                full_url=full, title=i18n.gettext(lang, TITLE),
-                               data_empty=not len(atlas.agreements))
+                               data_empty=not len(atlas.agreements), timeline=timeline)
 
     return html_response(page_key("embed", options, lang), build, options)
 
