@@ -215,16 +215,15 @@ def test_embed_options_focus_language_controls_legend_height(client, atlas):
     assert data["partners"][data["focus"]]["id"] == "shaoxing"
     assert data["popup"] is True and data["lang"] == "zh"
     assert data["partners"][data["focus"]]["name"] == atlas.partners.loc["shaoxing", "name_zh"]
-    assert '<html lang="zh-Hans">' in text
+    assert '<html lang="zh-Hans" data-gm-post-height>' in text  # embed.js posts the height to the host
     assert '"zoomControl": false' in text and "L.control.scale()" not in text
     assert map_settings(text)["legend"] is False
     assert "height: 420.0px" in text or "height: 420px" in text
-    assert "geomap:height" in text  # posts its height to the host page
-    assert 'return "zh-CN"' in text  # the gesture hint in the embed's language
+    assert assets.url("geomap/embed.js") in text  # the height, and the gesture hint in the page's language
     assert not Tags(text).find("a", **{"class": "gm-embed-full"})  # no controls: no "open the full map" link either
 
     full = client.get("/embed?partner=shaoxing&lang=en&type=project").get_data(as_text=True)
-    assert "geomap:height" not in full  # fills its frame: nothing to tell the host
+    assert "data-gm-post-height" not in full  # fills its frame: nothing to tell the host
     link = Tags(full).find("a", **{"class": "gm-embed-full"})[0]["href"]
     assert parse_qs(urlsplit(link).query) == {"partner": ["shaoxing"], "lang": ["en"], "type": ["project"]}
     assert urlsplit(link).path == "/"

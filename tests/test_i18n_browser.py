@@ -129,26 +129,26 @@ def test_missing_chinese_shows_english_with_a_visible_mark(page_for, missing_zh_
     assert fenhu.title_en in text and "Fenhu Hi-Tech Industrial Development Zone" in text
     assert "2019年7月23日" in text  # the rest stays Chinese
     # Marked in the list beside the map too.
-    row = page.locator('#gm-list button.gm-row[data-partner="fenhu-hitech-zone"]')
-    assert row.locator(".gm-fallback").is_visible()
+    row = page.locator('#gm-list .gm-item[data-partner="fenhu-hitech-zone"]')
+    row_marks = row.locator(".gm-fallback")  # the partner's name and the agreement's title
+    assert row_marks.count() == 2 and all(row_marks.nth(i).is_visible() for i in range(2))
     screenshot(page, "i18n-zh-fallback")
     assert watch.errors == []
 
 
 def test_the_language_switch_changes_the_page_and_keeps_the_filters(page_for, live_url):
     page, _ = open_map(page_for, live_url, "/?type=project&lang=en")
-    assert page.inner_text(".gm-panel h1") == "Shanghai partnership map"
+    assert page.inner_text(".gm-head h1") == "Shanghai partnership map"
     page.click('.gm-lang a[hreflang="zh"]')
     page.wait_for_url(re.compile(r".*lang=zh.*"))
     page.wait_for_selector(".gm-marker", state="attached")
     assert "type=project" in page.url
     assert page.get_attribute("html", "lang") == "zh-Hans"
-    assert page.inner_text(".gm-panel h1") == "上海合作伙伴地图"
+    assert page.inner_text(".gm-head h1") == "上海合作伙伴地图"
     assert page.input_value("#gm-type") == "project"
     assert "项协议" in page.inner_text("#gm-count")
     # Filtering from the Chinese page stays Chinese.
-    page.select_option("#gm-sector", "finance")
-    page.click(".gm-filters button[type=submit]")
+    page.select_option("#gm-sector", "finance")  # applies as it changes
     page.wait_for_url(re.compile(r".*sector=finance.*"))
     assert "lang=zh" in page.url and page.get_attribute("html", "lang") == "zh-Hans"
 
@@ -256,8 +256,7 @@ def test_osm_draws_shaoxing_exactly_on_its_wgs84_position(page_for, live_url, at
 def test_the_base_map_switch_in_the_panel(page_for, live_url, atlas):
     page, watch = open_map(page_for, live_url, "/?lang=zh")
     before = page.evaluate(MARKER_LATLNG, "shaoxing")
-    page.select_option("#gm-tiles", "gaode")
-    page.click(".gm-filters button[type=submit]")
+    page.select_option("#gm-tiles", "gaode")  # a new base map loads the page again
     page.wait_for_url(re.compile(r".*tiles=gaode.*"))
     page.wait_for_selector(".gm-marker", state="attached")
     assert "lang=zh" in page.url

@@ -130,7 +130,7 @@ def test_popup_shows_amount_readably_and_lists_many_agreements_compactly(page_fo
 
 def test_list_row_focuses_marker_and_opens_popup(page_for, live_url):
     page, _ = open_map(page_for, live_url)
-    page.locator('#gm-list button.gm-row[data-partner="cixi"]').first.click()
+    page.locator('#gm-list .gm-locate[data-partner="cixi"]').click()
     popup = page.locator(".leaflet-popup-content .gm-popup")
     popup.wait_for()
     assert popup.get_attribute("data-partner") == "cixi"
@@ -138,8 +138,7 @@ def test_list_row_focuses_marker_and_opens_popup(page_for, live_url):
 
 def test_filters_and_search_change_what_is_shown(page_for, live_url, atlas):
     page, _ = open_map(page_for, live_url)
-    page.select_option("#gm-type", "sub-center")
-    page.click(".gm-filters button[type=submit]")
+    page.select_option("#gm-type", "sub-center")  # applies as it changes
     page.wait_for_url("**type=sub-center**")
     page.wait_for_selector(".gm-marker", state="attached")
     shown = set(shown_partners(page))

@@ -136,9 +136,14 @@ def test_a_large_page_carries_no_data_and_preloads_it(big_client, big_app):
     assert settings["dataUrl"].startswith(f"/api/map.json?v={atlas.version}&lang=en")
     assert f'<link rel="preload" href="{settings["dataUrl"].replace("&", "&amp;")}" as="fetch" crossorigin="anonymous">' in html
     assert "{id}" in settings["popupUrl"]
-    # The list still shows the newest agreements with their details.
-    newest = atlas.agreements.sort_values("date", ascending=False, kind="stable").iloc[0]
-    assert newest["title_en"].replace("&", "&amp;") in html
+    # The list still shows the map's first partners with their newest agreements, in detail,
+    # and says it stops there.
+    first = re.search(r'<li class="gm-item" data-partner="([^"]+)"', html).group(1)
+    assert first == atlas.partners.index[0]
+    mine = atlas.agreements[atlas.agreements["place_id"] == first].sort_values("date", ascending=False, kind="stable")
+    assert mine.iloc[0]["title_en"].replace("&", "&amp;") in html
+    assert html.count('class="gm-item"') < len(atlas.partners)
+    assert f"of {len(atlas.partners):,} partners" in html or f"of {len(atlas.partners)} partners" in html
 
 
 def test_small_maps_stay_inline(client):

@@ -121,12 +121,12 @@ def test_a_marker_clicked_with_the_mouse_shows_its_agreements(page_for, big):
 def test_a_list_row_opens_its_partners_popup_through_the_clusters(page_for, big):
     base, app = big
     page, _ = open_big_map(page_for, base, "?lang=en")
-    row = page.locator("#gm-list button.gm-row").first
+    row = page.locator("#gm-list .gm-locate").first
     pid = row.get_attribute("data-partner")
     row.click()
     popup = page.locator(f'.leaflet-popup-content .gm-popup[data-partner="{pid}"]')
     popup.wait_for(timeout=30_000)
-    title = page.locator("#gm-list .gm-row-title").first.inner_text()
+    title = page.locator("#gm-list .gm-a-title").first.inner_text()
     popup.locator(".gm-agreement .gm-title").first.wait_for()
     assert title in popup.inner_text()
 
@@ -135,8 +135,7 @@ def test_filters_reduce_the_markers_and_the_count(page_for, big):
     base, app = big
     atlas = atlas_of(app)
     page, _ = open_big_map(page_for, base, "?lang=en")
-    page.select_option("#gm-type", "forum")
-    page.click(".gm-filters button[type=submit]")
+    page.select_option("#gm-type", "forum")  # applies as it changes
     page.wait_for_url("**type=forum**")
     page.wait_for_function("() => window.geomapView && window.geomapView.data.agreements.length > 0", timeout=60_000)
     expected = select(atlas, Options(type=("forum",)), partner_filters=False)
@@ -230,6 +229,6 @@ def test_hostile_text_stays_text_in_a_loaded_map(page_for, hostile_big, lang):
     page.wait_for_function("() => [...document.querySelectorAll('.gm-label')].some(l => l.style.visibility !== 'hidden')")
     labels = page.eval_on_selector_all(".gm-label", "els => els.map(e => e.textContent)")
     assert any(evil.strip() in text for text in labels for evil in HOSTILE), labels
-    assert page.evaluate("() => document.querySelectorAll('.leaflet-popup img, .leaflet-popup svg, .gm-label img, .gm-label svg, #gm-list img, #gm-list svg').length") == 0
+    assert page.evaluate("() => document.querySelectorAll('.leaflet-popup img, .leaflet-popup svg, .gm-label img, .gm-label svg, #gm-list img, #gm-list svg:not(.gm-icon)').length") == 0
     assert page.evaluate("() => window.__pwned") is None
     assert dialogs == [] and watch.errors == []

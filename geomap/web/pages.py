@@ -12,13 +12,14 @@ from ..maps import MapSource, build_map
 from ..options import Options, parse
 from ..payload import KIND_LABELS, SECTOR_LABELS, STATUS_LABELS, TYPE_LABELS, add_details
 from ..select import select
-from . import charts as chart_views, current_atlas, request_options
+from . import api, charts as chart_views, current_atlas, request_options
 from .caching import cached
 from .origins import base_url
 
 bp = Blueprint("pages", __name__)
 
-LIST_LIMIT = 200  # rows in the side list; past that, the count says to narrow the filters
+LIST_LIMIT = 200  # agreements in the side list; past that, a note says to narrow the filters
+ITEM_LIMIT = 8    # agreements under one partner in the list; the rest are on its page
 
 
 def resolve_lang(options: Options) -> str:
@@ -56,24 +57,51 @@ def index():
         parts = build_map(atlas, options, lang=lang, tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"),
                           source=map_source(), clear_url=url_for("pages.index", lang=options.lang))
         data = parts.data
-        rows = []
-        newest_first = sorted(data["agreements"], key=lambda a: a["iso"], reverse=True)
-        add_details(atlas, newest_first[:LIST_LIMIT], lang)  # a large map's data has none
-        for a in newest_first[:LIST_LIMIT]:
-            partner = data["partners"][a["p"][0]]
-            rows.append({"agreement": a, "partner": partner,
-                         "others": [data["partners"][i]["name"] for i in a["p"][1:]]})
+        items = list_items(atlas, data, lang)
         selection = select(atlas, options, partner_filters=False)
         return render_template(
-            "index.html", parts=parts, options=options, lang=lang, rows=rows,
-            total=len(data["agreements"]), partner_count=len(data["partners"]),
-            limit=LIST_LIMIT, filters=filter_choices(atlas, lang),
+            "index.html", parts=parts, options=options, lang=lang, items=items,
+            total=len(data["agreements"]), partner_count=len(data["partners"]), shown_partners=len(items),
+            filters=filter_choices(atlas, lang), download_query=download_query(options),
             figures=chart_views.ranked_figures(selection, options, lang),
             timeline=chart_views.timeline(atlas, options, lang, shown=len(data["agreements"])),
             data_empty=not len(atlas.agreements),
         )
 
     return html_response(page_key("index", options, lang), build, options)
+
+
+def list_items(atlas, data: dict, lang: str) -> list[dict]:
+    """The list beside the map: the map's partners in the map's order, each with its agreements
+    newest first, as its details on the map show them. A text alternative to the map, so it
+    holds the same things in the same order; long lists stop at about LIST_LIMIT agreements."""
+    partners = data["partners"]
+    of: dict[int, list[dict]] = {}
+    for a in data["agreements"]:
+        for i in a["p"]:
+            of.setdefault(i, []).append(a)
+    provinces = atlas.partners["province"]
+    items, rows = [], 0
+    for i, p in enumerate(partners):
+        mine = sorted(of.get(i, []), key=lambda a: a["iso"], reverse=True)
+        shown = mine[:ITEM_LIMIT]
+        if items and rows + len(shown) > LIST_LIMIT:
+            break
+        rows += len(shown)
+        province = provinces.get(p["id"])
+        items.append({
+            "partner": p, "count": len(mine), "more": len(mine) - len(shown),
+            "province": i18n.gettext(lang, province) if isinstance(province, str) and province else "",
+            "agreements": [(a, [partners[j]["name"] for j in a["p"] if j != i]) for a in shown],
+        })
+    add_details(atlas, [a for item in items for a, _ in item["agreements"]], lang)  # a large map's data has none
+    return items
+
+
+def download_query(options: Options) -> str:
+    """The query of the download links: the filters that choose the list's agreements."""
+    pairs = [(k, v) for k, v in options.query() if k in api.FILTERS and k != "partner"]
+    return "?" + urlencode(pairs) if pairs else ""
 
 
 def filter_choices(atlas, lang: str) -> dict:
