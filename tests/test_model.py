@@ -207,7 +207,7 @@ def test_totals_never_count_a_part_twice(model_dir):
 
 def test_a_part_names_its_parent_and_the_parent_lists_its_parts(client):
     html = client.get("/partners/ningbo?lang=en").get_data(as_text=True)
-    article = html[html.index('<article class="gm-agreement" id="ningbo-seven-projects-signing">'):]
+    article = html[html.index('<article class="gm-agreement" id="ningbo-seven-projects-signing" '):]
     article = article[:article.index("</article>")]
     assert article.count('<li><a href="/partners/') == 7
     assert '<a href="/partners/yinzhou?lang=en#yinzhou-brain-hospital">Brain Hospital project in Yinzhou District</a>' in article
@@ -236,7 +236,7 @@ def test_every_shanghai_side_site_has_a_page(client, atlas):
             assert resp.status_code == 200, (sid, lang)
             html = resp.get_data(as_text=True)
             mine = {a.id for a in atlas.records.agreements if sid in a.shanghai_site}
-            assert {aid for aid in mine if f'<article class="gm-agreement" id="{aid}">' in html} == mine
+            assert {aid for aid in mine if f'<article class="gm-agreement" id="{aid}" ' in html} == mine
 
 
 def test_the_qingpu_page_lists_its_agreements_and_partners(client):
