@@ -260,6 +260,8 @@ def test_a_shanghai_side_site_has_a_name_and_lists_its_partners(page_for, live_u
     dialog.wait_for()
     buttons = dialog.locator(".gm-partner-button").all_inner_texts()
     assert any("Wujiang" in b for b in buttons) and any("Fenhu" in b for b in buttons)
+    # ...and leads to the site's own page.
+    assert dialog.locator("a.gm-more").get_attribute("href") == "/sites/qingpu"
     dialog.locator(".gm-partner-button", has_text="Fenhu").click()
     page.locator('[role="dialog"][data-partner="fenhu-hitech-zone"]').wait_for()
 
