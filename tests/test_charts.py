@@ -268,3 +268,12 @@ def test_an_embed_has_no_timeline_unless_asked(client):
     assert 'id="gm-timeline"' in html
     assert "timeline" not in re.search(r'class="gm-embed-full" href="([^"]*)"', html).group(1)
     assert client.get("/embed?timeline=maybe").status_code == 400
+
+
+def test_the_timelines_json_is_not_taken_for_the_maps(client):
+    """The page's filtering reads the map's JSON from the script elements of #gm-map whose ids
+    end in -data and -settings; the timeline under the map must not look like one of them."""
+    html = client.get("/?lang=en").get_data(as_text=True)
+    ids = re.findall(r'<script type="application/json" id="([^"]+)"', html)
+    assert "gm-timeline-config" in ids
+    assert [i for i in ids if i.endswith(("data", "settings"))] == ["gm-map-data", "gm-map-settings"]

@@ -46,7 +46,7 @@
 
   var settings, first, last, F;
   function readSettings() {
-    settings = JSON.parse(document.getElementById("gm-timeline-settings").textContent);
+    settings = JSON.parse(document.getElementById("gm-timeline-config").textContent);
     first = settings.first;
     last = settings.last;
     F = settings.formats;
