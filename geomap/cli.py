@@ -19,7 +19,7 @@ from . import ConfigError, atlas as atlas_mod
 from .layers import FORMATS, LAYERS
 from .load import PLACES_FILE, DataError
 from .options import OptionsError, parse
-from .records import AGREEMENT_TYPES, PRECISION_CODES, SECTORS
+from .records import AGREEMENT_TYPES, PRECISION_CODES, SECTORS, STATUSES
 
 EXIT_DATA = 1
 EXIT_USAGE = 2
@@ -128,11 +128,22 @@ def serve(host: str, port: int, dev: bool):
 @main.command()
 @friendly
 def validate():
-    """Check geodata/ and say exactly what is wrong and where."""
+    """Check geodata/ and say exactly what is wrong and where.
+
+    Beyond what loading checks, every located place is tested against the boundary of the
+    unit its adcode names, when the geotool-cn package is installed (geomap.geocode.counties).
+    """
+    from .geocode.counties import check_counties
+
     data_dir = _data_dir()
     atlas = atlas_mod.build(data_dir)
+    located = dict(zip(atlas.places.index, zip(atlas.places["lon"].tolist(), atlas.places["lat"].tolist())))
+    counties = check_counties(atlas.records, located)
+    if counties.problems:
+        raise DataError(counties.problems)
     click.echo(f"{data_dir}: {len(atlas.places)} places, {len(atlas.records.agreements)} agreements, "
                f"{len(atlas.agreements)} agreement-partner pairs: OK")
+    click.echo(counties.summary())
 
 
 @main.command()
@@ -142,7 +153,7 @@ def validate():
 def geocode(online: bool, write: bool):
     """Locate places lacking coordinates and report each with its precision and source."""
     from .geocode import locate, offline_layers
-    from .geocode.online import Online
+    from .geocode.online import CacheError, Online, Unreachable
     from .load import load
 
     data_dir = _data_dir()
@@ -155,9 +166,18 @@ def geocode(online: bool, write: bool):
         click.echo("every place has coordinates; nothing to geocode")
         return
     found = {}
+    unreached = 0
     for i, place in enumerate(todo, 1):
-        loc = locate(place, layers)
         prefix = f"[{i}/{len(todo)}] {place.id}:"
+        try:
+            loc = locate(place, layers)
+        except CacheError as exc:
+            raise DataError([exc.problem]) from None
+        except Unreachable as exc:
+            unreached += 1
+            click.echo(f"{prefix} could not reach the online geocoder ({exc}); run again with a "
+                       "network, or write lon/lat by hand", err=True)
+            continue
         if loc is None:
             click.echo(f"{prefix} not found; write lon/lat by hand" + ("" if online else " or try --online"))
             continue
@@ -168,6 +188,8 @@ def geocode(online: bool, write: bool):
         _write_locations(data_dir / PLACES_FILE, found)
         click.echo(f"wrote {len(found)} location(s) to {data_dir / PLACES_FILE}")
     missing = len(todo) - len(found)
+    if unreached:
+        _fail(f"{missing} place(s) not located, {unreached} of them because the online geocoder could not be reached")
     if missing:
         _fail(f"{missing} place(s) not located")
 
@@ -198,6 +220,7 @@ def filter_options(fn):
         click.option("--type", "type_", multiple=True, help=f"Agreement type: {', '.join(AGREEMENT_TYPES)}."),
         click.option("--sector", multiple=True, help=f"Sector tag: {', '.join(SECTORS)}."),
         click.option("--province", multiple=True, help="Province of the partner, e.g. Zhejiang."),
+        click.option("--status", multiple=True, help=f"Agreement status: {', '.join(STATUSES)}."),
         click.option("--q", help="Text search in titles, summaries, names and parties."),
     ]
     for opt in reversed(opts):

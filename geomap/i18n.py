@@ -74,6 +74,19 @@ def format_agreement_date(value: dt.date | str, precision: str, lang: str) -> st
     return format_date(value, format="long", locale=loc)
 
 
+def format_period(start: dt.date | str, start_precision: str, end: dt.date | str, end_precision: str,
+                  lang: str) -> str:
+    """A period, each end honest to its precision: "2018–2020", "March 2018 – June 2020";
+    in Chinese "2018年—2020年". The same text twice (a period within one year) shows once."""
+    first = format_agreement_date(start, start_precision, lang)
+    last = format_agreement_date(end, end_precision, lang)
+    if first == last:
+        return first
+    if lang == "zh":
+        return f"{first}—{last}"
+    return f"{first}–{last}" if " " not in first + last else f"{first} – {last}"
+
+
 def format_amount(value_cny: float | None, lang: str) -> str | None:
     """13.7 billion yuan / 137亿元; None where no amount is stated."""
     if value_cny is None or value_cny != value_cny:  # None or NaN (pandas' missing float)

@@ -54,19 +54,29 @@ def _parties(parties) -> str:
     return SEP.join(f"{p.name} ({p.role})" if p.role else p.name for p in parties)
 
 
+def _parties_zh(parties) -> list[str]:
+    """The parties with their Chinese name and role where the data gives them (else English)."""
+    out = []
+    for p in parties:
+        name, role = p.name_zh or p.name, p.role_zh or p.role
+        out.append(f"{name}（{role}）" if role else name)
+    return out
+
+
 def _as_list(values) -> list:
     return list(values) if values else []
 
 
 def _party_list(parties) -> list[dict]:
-    return [{"name": p.name, "role": p.role or None} for p in parties]
+    return [{"name": p.name, "role": p.role or None, "name_zh": p.name_zh, "role_zh": p.role_zh}
+            for p in parties]
 
 
 def table(atlas: Atlas, selection: Selection, layer: str, *, lists: bool = False) -> gpd.GeoDataFrame:
     """A layer as a GeoDataFrame of flat properties, ready for any writer.
 
-    lists=True keeps list-valued properties as lists (parties as {name, role} records) for
-    the formats that have list types; otherwise they are joined with "; ".
+    lists=True keeps list-valued properties as lists (parties as {name, role, name_zh,
+    role_zh} records) for the formats that have list types; otherwise they are joined with "; ".
     """
     if layer == "partners":
         p = selection.partners
@@ -92,7 +102,6 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame, *, lists: bool = False) -> d
     """The agreements and links layers' properties, column by column, for rows of `frame`."""
     places = atlas.places
     where = places.reindex(frame["place_id"])
-    site = places.reindex(frame["shanghai_site"])
     # Plain list comprehensions: a pandas .map per column costs more than the work in it.
     sources = frame["sources"].tolist()
     first_source = [s[0] if s else None for s in sources]
@@ -105,10 +114,23 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame, *, lists: bool = False) -> d
         return out
 
     join, parties = (_as_list, _party_list) if lists else (_join, _parties)
-    none = (None,) * 5
-    fields = list(zip(*((s.title, s.publisher, s.date, s.url, s.document) if s else none
-                        for s in first_source))) or [()] * 5
-    title, publisher, date, url, document = (objects(list(column)) for column in fields)
+    # A link has its own Shanghai-side site; an agreements row all of its sites.
+    if "shanghai_site" in frame:
+        site_lists = [(s,) for s in frame["shanghai_site"].tolist()]
+    else:
+        site_lists = frame["shanghai_sites"].tolist()
+    name_en, name_zh = places["name_en"].to_dict(), places["name_zh"].to_dict()
+
+    def site_names(names: dict) -> np.ndarray:
+        if lists and "shanghai_site" not in frame:
+            return objects([[n if isinstance(n, str) else None for n in (names[s] for s in ss)] for ss in site_lists])
+        return objects([SEP.join(n if isinstance(n, str) else "" for n in (names[s] for s in ss))
+                        if any(isinstance(names[s], str) for s in ss) else None for ss in site_lists])
+
+    none = (None,) * 6
+    fields = list(zip(*((s.title, s.title_zh, s.publisher, s.date, s.url, s.document) if s else none
+                        for s in first_source))) or [()] * 6
+    title, title_zh, publisher, date, url, document = (objects(list(column)) for column in fields)
 
     return {
         "id": frame["id"].to_numpy(),
@@ -118,21 +140,31 @@ def _row_columns(atlas: Atlas, frame: pd.DataFrame, *, lists: bool = False) -> d
         "place_name_zh": where["name_zh"].to_numpy(),
         "province": where["province"].to_numpy(),
         "prefecture": where["prefecture"].to_numpy(),
-        "shanghai_site": frame["shanghai_site"].to_numpy(),
-        "shanghai_site_name_en": site["name_en"].to_numpy(),
-        "shanghai_site_name_zh": site["name_zh"].to_numpy(),
+        # A link's own site is one id; an agreements row's sites are a list where lists are kept.
+        "shanghai_site": objects([list(ss) if lists and "shanghai_site" not in frame else SEP.join(ss)
+                                  for ss in site_lists]),
+        "shanghai_site_name_en": site_names(name_en),
+        "shanghai_site_name_zh": site_names(name_zh),
         "title_en": frame["title_en"].to_numpy(),
         "title_zh": frame["title_zh"].to_numpy(),
         "date": frame["date"].to_numpy(),
         "date_precision": frame["date_precision"].to_numpy(),
+        "date_end": frame["date_end"].to_numpy(),
+        "date_end_precision": frame["date_end_precision"].to_numpy(),
         "date_note": frame["date_note"].to_numpy(),
+        "date_note_zh": frame["date_note_zh"].to_numpy(),
+        "status": frame["status"].to_numpy(),
+        "part_of": frame["part_of"].to_numpy(),
+        "parts": objects([join(v) or None for v in frame["parts"].tolist()]),
         "type": frame["type"].to_numpy(),
         "sectors": objects([join(v) for v in frame["sectors"].tolist()]),
         "value_cny": frame["value_cny"].to_numpy(),
         "parties": objects([parties(v) for v in frame["parties"].tolist()]),
+        "parties_zh": objects([(_as_list if lists else _join)(_parties_zh(v)) for v in frame["parties"].tolist()]),
         "summary_en": frame["summary_en"].to_numpy(),
         "summary_zh": frame["summary_zh"].to_numpy(),
         "source_title": title,
+        "source_title_zh": title_zh,
         "source_publisher": publisher,
         "source_date": date,
         "source_url": url,
@@ -268,24 +300,27 @@ def _collection(ids: list[str], geometries: list[str], props: list[str], tail: s
     return "".join(pieces).encode("utf-8")
 
 
-# Every agreement row's properties as JSON text, made once per Atlas (per data version): the
-# agreements and links layers have the same properties, and any filter picks rows among them,
-# so after the first export an export of 10,000 rows is a join of ready-made texts.
-_ROW_JSON: "weakref.WeakKeyDictionary[Atlas, tuple[list[str], list[str]]]" = weakref.WeakKeyDictionary()
+# Every agreements and links row's properties as JSON text, made once per Atlas (per data
+# version) and layer: any filter picks rows among them, so after the first export an export of
+# 10,000 rows is a join of ready-made texts.
+_ROW_JSON: "weakref.WeakKeyDictionary[Atlas, dict[str, tuple[list[str], list[str]]]]" = weakref.WeakKeyDictionary()
 _ROW_JSON_LOCK = threading.Lock()
 
 
 def warm_up(atlas: Atlas) -> None:
     """Make the row texts now (the web app does, in a thread, after its first request)."""
-    _row_json(atlas)
+    _row_json(atlas, "agreements")
+    _row_json(atlas, "links")
 
 
-def _row_json(atlas: Atlas) -> tuple[list[str], list[str]]:
+def _row_json(atlas: Atlas, layer: str) -> tuple[list[str], list[str]]:
     with _ROW_JSON_LOCK:  # one computation, however many requests ask at once
-        found = _ROW_JSON.get(atlas)
+        texts = _ROW_JSON.setdefault(atlas, {})
+        found = texts.get(layer)
         if found is None:
+            frame = atlas.agreements if layer == "agreements" else atlas.links
             # The columns as they are, without the DataFrame that table() makes of them.
-            found = _ROW_JSON[atlas] = _properties_json(_row_columns(atlas, atlas.agreements))
+            found = texts[layer] = _properties_json(_row_columns(atlas, frame))
         return found
 
 
@@ -293,10 +328,11 @@ def _geojson_rows(atlas: Atlas, selection: Selection, layer: str, tail: str = ""
     """The agreements or links layer from the atlas's ready-made row texts; None if the
     selection's rows are not the atlas's own."""
     frame = selection.agreements if layer == "agreements" else selection.links
-    positions = atlas.agreements.index.get_indexer(frame.index)
+    own = atlas.agreements if layer == "agreements" else atlas.links
+    positions = own.index.get_indexer(frame.index)
     if len(positions) and positions.min() < 0:
         return None
-    ids, props = _row_json(atlas)
+    ids, props = _row_json(atlas, layer)
     return _collection([ids[i] for i in positions], _geometries_json(frame.geometry.values),
                        [props[i] for i in positions], tail)
 

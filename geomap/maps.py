@@ -124,16 +124,20 @@ def _stable_ids(root) -> None:
 def build_map(atlas: Atlas, options: Options, *, lang: str, tiles_key: str | None = None,
               embed: bool = False, asset_url: Callable[[str], str] = assets.url,
               partner_url: str = "/partners/{id}", height: str = "100%",
-              source: MapSource | None = None, clear_url: str | None = None) -> MapParts:
+              source: MapSource | None = None, clear_url: str | None = None,
+              site: str | None = None) -> MapParts:
     """Everything the map shows for these options, rendered.
 
     The caller decides what the map needs from outside: `source` (the web app's MapSource)
     lets a large map load its data (see the module's docstring), None always inlines it;
     `partner_url` is the partners' page URLs ("" for none); `clear_url` is where "clear the
-    filters" leads when nothing matches.
+    filters" leads when nothing matches. `site` keeps only the agreements of that
+    Shanghai-side site (its page's map), always inline: the loaded data is the whole map's.
     """
     tiles = tiles_mod.get(options.tiles or tiles_key or tiles_mod.default_key())
-    selection = select(atlas, options, partner_filters=False)
+    selection = select(atlas, options, partner_filters=False, site=site)
+    if site is not None:
+        source = None
     loaded = (source is not None and partner_url == source.partner_url
               and selection.agreements["agreement_id"].nunique() > INLINE_MAX)
     data = payload.build(atlas, selection, options, lang=lang, gcj02=tiles.gcj02,

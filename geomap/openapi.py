@@ -243,6 +243,9 @@ def document(atlas: Atlas, *, server: str = "/", assets: list[str] | None = None
     partner_ids = sorted(atlas.partners.index.tolist())
     partner_path = _path("partner_id", {"type": "string", "enum": partner_ids} if partner_ids else {"type": "string"},
                          "A partner place id (see /api/partners.geojson).")
+    site_ids = sorted(atlas.sites.index.tolist())
+    site_path = _path("site_id", {"type": "string", "enum": site_ids} if site_ids else {"type": "string"},
+                      "A Shanghai-side site's place id (the shanghai_site of some agreement).")
     layer_path = _path("layer", {"type": "string", "enum": list(layers.LAYERS)}, "The layer.")
     ogc_f = _query("f", {"description": "json or html; default: by the Accept header (JSON unless HTML is preferred).",
                          "schema": {"type": "string", "enum": ["json", "html"]}})
@@ -282,6 +285,8 @@ def document(atlas: Atlas, *, server: str = "/", assets: list[str] | None = None
             _query("resize", {"description": "Add the resize script to the snippet.", "schema": {"type": "string", "enum": ["0", "1"]}})]),
         "/partners/{partner_id}": page("One partner place: its agreements, sources and a small map",
                                        [partner_path] + all_options, errors=(400, 404)),
+        "/sites/{site_id}": page("One Shanghai-side site: its agreements, their partners and a small map",
+                                 [site_path] + all_options, errors=(400, 404)),
         "/oembed": {"get": {"summary": "oEmbed 1.0 rich response for a map page of this site", "parameters": [
             _query("url", {"description": "A map page of this site: /, /embed or /partners/<id>, with options.",
                            "schema": {"type": "string"}}, required=True),

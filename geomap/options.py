@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Iterable, Mapping
 
 from .i18n import N_, Message
-from .records import AGREEMENT_TYPES, SECTORS
+from .records import AGREEMENT_TYPES, SECTORS, STATUSES
 
 LANGS = ("en", "zh")
 TILES = ("osm", "carto-light", "gaode")
@@ -41,6 +41,7 @@ class Options:
     type: tuple[str, ...] = ()
     sector: tuple[str, ...] = ()
     province: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()     # signed, announced, intention; () keeps all
     q: str = ""
     tiles: str | None = None         # None: the operator's default
     controls: bool = True
@@ -54,7 +55,8 @@ class Options:
 
     @property
     def filtered(self) -> bool:
-        return bool(self.year_from or self.year_to or self.type or self.sector or self.province or self.q)
+        return bool(self.year_from or self.year_to or self.type or self.sector or self.province
+                    or self.status or self.q)
 
     def query(self, *, exclude: Iterable[str] = ()) -> list[tuple[str, str]]:
         """The options as query-string pairs, defaults left out: the canonical, shareable form."""
@@ -141,7 +143,7 @@ def parse(args: Mapping[str, object], *, places: Iterable[str] = (),
         raise OptionsError(N_("year_from=%(start)s is after year_to=%(end)s; swap them"),
                            start=opts["year_from"], end=opts["year_to"])
 
-    for name, allowed in (("type", AGREEMENT_TYPES), ("sector", SECTORS)):
+    for name, allowed in (("type", AGREEMENT_TYPES), ("sector", SECTORS), ("status", STATUSES)):
         chosen = many(name)
         for v in chosen:
             if v not in allowed:

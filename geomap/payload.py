@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from functools import lru_cache
 
 from . import i18n
@@ -74,8 +75,14 @@ KIND_LABELS = {
     "county-city": N_("County-level city"),
     "district": N_("District"),
     "county": N_("County"),
+    "town": N_("Town or subdistrict"),
     "zone": N_("Development zone"),
     "site": N_("Site"),
+}
+STATUS_LABELS = {
+    "signed": N_("Signed"),
+    "announced": N_("Announced, not yet signed"),
+    "intention": N_("Intention"),
 }
 # Names that collide on the map give way in this order after their number of agreements.
 KIND_RANK = {k: i for i, k in enumerate(
@@ -101,6 +108,10 @@ UI = {
     "legend": N_("Legend"),
     "link": N_("Link to the Shanghai-side site"),
     "shanghai_site": N_("Shanghai-side site"),
+    "shanghai_sites": N_("Shanghai-side sites"),
+    "status": N_("Status"),
+    "parts": N_("Parts"),
+    "part_of": N_("Part of"),
     # Leaflet's zoom buttons (titles, read aloud), and the punctuation between items and after
     # labels, which differs in Chinese ("、", "；", "："), for the browser script.
     # The map's symbols, read aloud: "Shaoxing, prefecture-level city, 7 agreements".
@@ -142,9 +153,24 @@ def family_of(types) -> str:
     return next(f for f in FAMILY_ORDER if f in fams)
 
 
-def _source(s) -> dict:
+def _source(s, lang: str) -> dict:
     url = s.url if s.url and re.match(r"^https?://", s.url) else None
-    return {"title": s.title, "publisher": s.publisher, "date": s.date, "url": url}
+    title, fallback = i18n.pick(lang, s.title, s.title_zh)
+    return {"title": title, "tfb": fallback, "publisher": s.publisher, "date": s.date, "url": url}
+
+
+def _party(p, lang: str) -> tuple[str, bool]:
+    """A party as "name (role)" in `lang`, and whether it fell back to English. In Chinese a
+    party shows in Chinese only when its name, and its role if it has one, are both given."""
+    if lang == "zh" and p.name_zh and (p.role_zh or not p.role):
+        return (f"{p.name_zh}（{p.role_zh}）" if p.role_zh else p.name_zh), False
+    return (f"{p.name} ({p.role})" if p.role else p.name), lang == "zh"
+
+
+def site_url(partner_url: str) -> str:
+    """A Shanghai-side site's page URL pattern from a partner page's ("/partners/{id}" ->
+    "/sites/{id}", with the same host and query); "" where partners have no pages either."""
+    return partner_url.replace("/partners/{id}", "/sites/{id}") if "/partners/{id}" in partner_url else ""
 
 
 def _text(value) -> str | None:
@@ -157,8 +183,11 @@ def _pick(lang: str, en, zh) -> tuple[str, bool]:
 
 
 @lru_cache(maxsize=4096)
-def _date(iso: str, precision: str, lang: str) -> str:
-    return i18n.format_agreement_date(iso, precision, lang)
+def _date(iso: str, precision: str, lang: str, end: str | None = None, end_precision: str | None = None) -> str:
+    """The date, or the period "2018–2020" / "2018年—2020年", each end to its precision."""
+    if not isinstance(end, str) or not end:
+        return i18n.format_agreement_date(iso, precision, lang)
+    return i18n.format_period(iso, precision, end, end_precision or precision, lang)
 
 
 def _point(gcj02: bool):
@@ -199,25 +228,32 @@ def build(atlas: Atlas, selection: Selection, options: Options, *, lang: str, gc
         })
 
     agreements = selection.agreements
-    site_ids = list(dict.fromkeys(agreements["shanghai_site"]))
+    site_lists = agreements["shanghai_sites"].tolist()
+    site_ids = list(dict.fromkeys(sid for sites in site_lists for sid in sites))
     s_index = {sid: i for i, sid in enumerate(site_ids)}
+    s_url = site_url(partner_url)
     out_sites = []
     for sid in site_ids:
         row = places.loc[sid]
         name, fallback = _pick(lang, row["name_en"], row["name_zh"])
-        out_sites.append({"id": sid, "name": name, "fb": fallback, "ll": point(row["lon"], row["lat"])})
+        out_sites.append({"id": sid, "name": name, "fb": fallback, "ll": point(row["lon"], row["lat"]),
+                          "url": s_url.format(id=sid) if s_url else None})
 
     out_agreements = []
     by_id: dict[str, dict] = {}
-    for key, aid, pid, sid, atype, iso in zip(*(
+    for key, aid, pid, sites, atype, iso, y0, y1, status in zip(*(
             col.tolist() for col in (agreements.index, agreements["agreement_id"], agreements["place_id"],
-                                     agreements["shanghai_site"], agreements["type"], agreements["date"]))):
+                                     agreements["shanghai_sites"], agreements["type"], agreements["date"],
+                                     agreements["year"], agreements["year_end"], agreements["status"]))):
         entry = by_id.get(aid)
         if entry is not None:  # one agreement, several partners: one entry, several links
             entry["p"].append(p_index[pid])
             continue
+        # s: the indices of its Shanghai-side sites (a link from each to each partner);
+        # years: the first and last year it covers; status: signed, announced or intention.
         entry = by_id[aid] = {"id": aid, "iso": iso, "fam": TYPE_FAMILY[atype],
-                              "p": [p_index[pid]], "s": s_index[sid], "_row": key}
+                              "p": [p_index[pid]], "s": [s_index[sid] for sid in sites],
+                              "years": [y0, y1], "status": status, "_row": key}
         out_agreements.append(entry)
     if details:
         add_details(atlas, out_agreements, lang)
@@ -248,21 +284,53 @@ def build(atlas: Atlas, selection: Selection, options: Options, *, lang: str, gc
     }
 
 
-def agreement_details(row, lang: str) -> dict:
-    """An agreement's display fields in `lang`, from one row of Atlas.agreements."""
+def agreement_details(row, lang: str, atlas: Atlas | None = None) -> dict:
+    """An agreement's display fields in `lang`, from one row of Atlas.agreements.
+
+    Each text that fell back to English says so: tfb (title), sfb (summary), nfb (date note),
+    pfb (the indices of the parties shown in English), and each source's tfb. With the atlas,
+    `part_of` and `parts` name the related agreements ({id, title, tfb, partner}).
+    """
     t = lambda s: i18n.gettext(lang, s)  # noqa: E731
     title, title_fb = _pick(lang, row.title_en, row.title_zh)
     summary, summary_fb = _pick(lang, row.summary_en, row.summary_zh)
-    return {
+    note, note_fb = _pick(lang, row.date_note, row.date_note_zh)
+    parties = [_party(p, lang) for p in row.parties]
+    out = {
         "title": title, "tfb": title_fb,
-        "date": _date(row.date, row.date_precision, lang), "iso": row.date,
-        "note": _text(row.date_note), "type": t(TYPE_LABELS[row.type]), "fam": TYPE_FAMILY[row.type],
-        "parties": [f"{p.name} ({p.role})" if p.role else p.name for p in row.parties],
+        "date": _date(row.date, row.date_precision, lang, row.date_end, row.date_end_precision),
+        "iso": row.date, "note": note or None, "nfb": note_fb and bool(note),
+        "type": t(TYPE_LABELS[row.type]), "fam": TYPE_FAMILY[row.type],
+        "status": row.status, "status_label": t(STATUS_LABELS[row.status]),
+        "parties": [text for text, _ in parties], "pfb": [i for i, (_, fb) in enumerate(parties) if fb],
         "sectors": [t(SECTOR_LABELS[s]) for s in row.sectors],
         "amount": i18n.format_amount(row.value_cny, lang),
         "summary": summary, "sfb": summary_fb,
-        "sources": [_source(s) for s in row.sources],
+        "sources": [_source(s, lang) for s in row.sources],
     }
+    if atlas is not None:
+        out["part_of"] = _related(atlas, row.part_of, lang) if _text(row.part_of) else None
+        out["parts"] = [_related(atlas, aid, lang) for aid in row.parts]
+    return out
+
+
+def _related(atlas: Atlas, agreement_id: str, lang: str) -> dict:
+    """Another agreement, for a link to it: its title and its (first) partner's page."""
+    row = atlas.agreements.loc[_first_row(atlas)[agreement_id]]
+    title, fallback = _pick(lang, row["title_en"], row["title_zh"])
+    return {"id": agreement_id, "title": title, "tfb": fallback, "partner": row["place_id"]}
+
+
+def _first_row(atlas: Atlas) -> dict[str, str]:
+    """agreement id -> the key of its first Atlas.agreements row (made once per Atlas)."""
+    found = _FIRST_ROWS.get(atlas)
+    if found is None:
+        a = atlas.agreements
+        found = _FIRST_ROWS[atlas] = dict(zip(a["agreement_id"].tolist()[::-1], a.index.tolist()[::-1]))
+    return found
+
+
+_FIRST_ROWS: "weakref.WeakKeyDictionary[Atlas, dict[str, str]]" = weakref.WeakKeyDictionary()
 
 
 def add_details(atlas: Atlas, entries: list[dict], lang: str) -> list[dict]:
@@ -271,10 +339,11 @@ def add_details(atlas: Atlas, entries: list[dict], lang: str) -> list[dict]:
     if todo:
         rows = atlas.agreements.loc[[e["_row"] for e in todo]]
         for entry, row in zip(todo, rows.itertuples()):
-            details = agreement_details(row, lang)
-            aid, p, s, key = entry["id"], entry["p"], entry["s"], entry["_row"]
+            details = agreement_details(row, lang, atlas)
+            drawing = {k: entry[k] for k in ("p", "s", "years", "_row")}
+            aid = entry["id"]
             entry.clear()  # in place, the keys in the order they always had
-            entry.update(id=aid, **details, p=p, s=s, _row=key)
+            entry.update(id=aid, **details, **drawing)
     return entries
 
 
@@ -285,10 +354,12 @@ def popup(atlas: Atlas, selection: Selection, partner_id: str, *, lang: str) -> 
     rows = rows[rows["place_id"].to_numpy() == partner_id]
     places = atlas.places
     out = []
+    separator = i18n.gettext(lang, UI["list_separator"])
     for row in rows.itertuples():
-        entry = {"id": row.agreement_id, **agreement_details(row, lang)}
-        site = places.loc[row.shanghai_site]
-        entry["site"] = _pick(lang, site["name_en"], site["name_zh"])[0]
+        entry = {"id": row.agreement_id, **agreement_details(row, lang, atlas)}
+        names = [_pick(lang, places.at[sid, "name_en"], places.at[sid, "name_zh"])[0] for sid in row.shanghai_sites]
+        entry["site"] = separator.join(names)  # all its Shanghai-side sites, in one text
+        entry["sites"] = list(row.shanghai_sites)
         out.append(entry)
     out.sort(key=lambda a: a["iso"], reverse=True)
     return {"partner": partner_id, "agreements": out}
@@ -297,23 +368,26 @@ def popup(atlas: Atlas, selection: Selection, partner_id: str, *, lang: str) -> 
 def compact(data: dict, partner_url: str = "/partners/{id}") -> dict:
     """build(details=False)'s dict in columns, for a large map: about a tenth of the bytes.
 
-    Partners become parallel lists, agreements [family, site, partner...] rows sorted newest
-    first, and the repeated strings (kinds, families) indices into small tables. geomap.js
-    turns it back into the shape build() gives.
+    Partners become parallel lists, agreements [family, [site...], first year, last year,
+    status, partner...] rows sorted newest first, and the repeated strings (kinds, families,
+    statuses) indices into small tables. geomap.js turns it back into the shape build() gives.
     """
     partners = data["partners"]
     kinds = list(dict.fromkeys(p["kind"] for p in partners))
     k_index = {k: i for i, k in enumerate(kinds)}
     fams = list(FAMILY_ORDER)
     f_index = {f: i for i, f in enumerate(fams)}
+    statuses = list(STATUS_LABELS)
+    st_index = {st: i for i, st in enumerate(statuses)}
     newest = sorted(range(len(data["agreements"])), key=lambda i: data["agreements"][i]["iso"], reverse=True)
     return {
-        "format": "compact-1",
+        "format": "compact-2",
         "lang": data["lang"],
         "center": data["center"],
         "hub": data["hub"],
         "kinds": kinds,
         "fams": fams,
+        "statuses": statuses,
         "partners": {
             "id": [p["id"] for p in partners],
             "name": [p["name"] for p in partners],
@@ -327,8 +401,9 @@ def compact(data: dict, partner_url: str = "/partners/{id}") -> dict:
         },
         "url": partner_url or None,  # "{id}" stands for the partner's id
         "sites": data["sites"],
-        # Newest first, as popups list them: [family, site, partner, partner...]
-        "agreements": [[f_index[a["fam"]], a["s"], *a["p"]] for a in (data["agreements"][i] for i in newest)],
+        # Newest first, as popups list them: [family, [site...], year, last year, status, partner...]
+        "agreements": [[f_index[a["fam"]], a["s"], *a["years"], st_index[a["status"]], *a["p"]]
+                       for a in (data["agreements"][i] for i in newest)],
         "labels": data["labels"],
     }
 

@@ -7,7 +7,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .atlas import Atlas, links_of, partners_of
+from .atlas import Atlas, partners_of
 from .options import Options
 
 
@@ -19,11 +19,12 @@ class Selection:
 
 
 def select(atlas: Atlas, options: Options, *, partner_filters: bool = True,
-           period: tuple[str | None, str | None] | None = None) -> Selection:
+           site: str | None = None, period: tuple[str | None, str | None] | None = None) -> Selection:
     """The agreements (and their links and partner places) that the options' filters keep.
 
     On the API and exports `partner` filters; on maps it only focuses the view, so maps call
-    this with partner_filters=False and still show the whole network.
+    this with partner_filters=False and still show the whole network. `site` keeps only the
+    agreements of that Shanghai-side site (a site's page), and only its links.
 
     `period` (the OGC API's datetime) is a pair of ISO dates, first and last day included,
     either None for an open end: an agreement matches when its date, or its period from
@@ -33,10 +34,14 @@ def select(atlas: Atlas, options: Options, *, partner_filters: bool = True,
     keep = np.ones(len(a), dtype=bool)
     if period is not None:
         keep &= _overlaps(a, *period)
+    # An agreement covers the years from `year` to `year_end` (a period's end, else the same
+    # year): it is kept when that span overlaps the years asked for.
     if options.year_from:
-        keep &= a["year"].to_numpy() >= options.year_from
+        keep &= a["year_end"].to_numpy() >= options.year_from
     if options.year_to:
         keep &= a["year"].to_numpy() <= options.year_to
+    if options.status:
+        keep &= a["status"].isin(options.status).to_numpy()
     if options.type:
         keep &= a["type"].isin(options.type).to_numpy()
     if options.sector:
@@ -49,10 +54,16 @@ def select(atlas: Atlas, options: Options, *, partner_filters: bool = True,
     if options.q:
         needle = options.q.casefold()
         keep &= a["search_text"].str.contains(needle, regex=False).to_numpy()
-    if keep.all():
+    links = atlas.links
+    link_keep = keep[links["pair"].to_numpy()]
+    if site is not None:
+        keep &= np.fromiter((site in s for s in a["shanghai_sites"]), bool, len(a))
+        link_keep &= (links["shanghai_site"] == site).to_numpy()
+    if keep.all() and link_keep.all():
         return Selection(atlas.agreements, atlas.links, atlas.partners)
     chosen = a[keep]
-    return Selection(chosen, atlas.links[keep], partners_of(chosen, atlas.places))
+    return Selection(chosen, links[link_keep], partners_of(chosen, atlas.places))
+
 
 
 def _overlaps(a: gpd.GeoDataFrame, start: str | None, end: str | None) -> np.ndarray:

@@ -60,16 +60,22 @@ def test_agreement_rows_carry_their_record(atlas):
         a = by_id[row["agreement_id"]]
         assert row["date"] == a.date.isoformat() and row["year"] == a.date.year
         assert row["type"] == a.type and tuple(row["sectors"]) == a.sectors
-        assert row["shanghai_site"] == a.shanghai_site
+        assert row["shanghai_sites"] == a.shanghai_site
+        assert (row["year"], row["year_end"]) == (a.year, a.year_end) and row["status"] == a.status
 
 
 def test_links_run_from_shanghai_site_to_partner(atlas):
     places = {p.id: p for p in atlas.records.places}
     links = atlas.links
-    assert len(links) == len(atlas.agreements)
+    # One link per (agreement, Shanghai-side site, partner), with a stable id naming all three.
+    expected = {f"{a.id}@{pid}@{sid}" for a in atlas.records.agreements
+                for pid in a.partners for sid in a.shanghai_site}
+    assert set(links.index) == expected and len(links) == len(expected)
+    assert (links["id"] == links.index).all()
     assert set(links.geometry.geom_type) == {"LineString"}
     assert pairs_in(links) == pairs_in(atlas.agreements)
     for _, row in links.iterrows():
+        assert atlas.agreements.iloc[row["pair"]]["id"] == row["id"].rsplit("@", 1)[0]
         coords = shapely.get_coordinates(row.geometry).tolist()
         site, partner = places[row["shanghai_site"]], places[row["place_id"]]
         assert coords[0] == [site.lon, site.lat]
@@ -116,7 +122,7 @@ def test_version_stable_and_changes_with_data(data_copy):
     assert v2 != v1
 
     path = data_copy / "places.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("120.84,30.98", "120.841,30.98", 1),
+    path.write_text(path.read_text(encoding="utf-8").replace("120.848,31.008", "120.849,31.008", 1),
                     encoding="utf-8")
     v3 = atlas_mod.build(data_copy).version
     assert v3 not in (v1, v2)
@@ -211,9 +217,9 @@ def test_select_q(atlas, q, agreements):
     places = {p.id: p for p in atlas.records.places}
 
     def text(a, pid):
-        site = places[a.shanghai_site]
         parts = [a.id, pid, a.title_en, a.title_zh or "", a.summary_en, a.summary_zh or "",
-                 places[pid].name_en, places[pid].name_zh, site.name_en] + [p.name for p in a.parties]
+                 places[pid].name_en, places[pid].name_zh] + [places[s].name_en for s in a.shanghai_site]
+        parts += [p.name for p in a.parties] + [p.name_zh or "" for p in a.parties]
         return "\n".join(parts).casefold()
 
     found = pairs_of(atlas.records, lambda a, pid: q.casefold() in text(a, pid))

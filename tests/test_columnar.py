@@ -66,7 +66,8 @@ def test_geoparquet_keeps_lists_and_dates(client, raw, tmp_path):  # noqa: F811
         row = rows[f"{a['id']}@{pid}"]
         assert list(row["sectors"]) == a["sectors"]
         assert [dict(p) for p in row["parties"]] == [
-            {"name": p["name"], "role": p.get("role") or None} for p in a["parties"]]
+            {"name": p["name"], "role": p.get("role") or None, "name_zh": p.get("name_zh"),
+             "role_zh": p.get("role_zh")} for p in a["parties"]]
         assert row["date"] == a["date"] and isinstance(row["date"], dt.date)
         value = row["value_cny"]
         assert (None if value is None or value != value else int(value)) == a.get("value_cny")

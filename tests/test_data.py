@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 import yaml
@@ -224,3 +225,64 @@ def test_shanshan_qianwan_framework():
     assert any("Shanshan" in p["name"] for p in a["parties"])
     assert "new-energy" in a["sectors"]
     assert "004_0725e87f1746e140.txt" in documents(a)
+
+
+def test_every_shipped_place_lies_in_the_unit_of_its_adcode():
+    """The polygon test (geotool-cn's boundaries, installed by the test extra), not a box."""
+    from geomap.geocode.counties import available, check_counties
+
+    assert available(), "pip install '.[test]': the test extra installs geotool-cn"
+    records = load(GEODATA)
+    located = {p["id"]: (float(p["lon"]), float(p["lat"])) for p in PLACES}
+    check = check_counties(records, located)
+    assert check.problems == []
+    assert set(check.checked) == {p["id"] for p in PLACES if p["adcode"]}
+    assert len(check.checked) >= len(PLACES) - 1
+
+
+# -- the interface: spec section 3's field names are exactly what the loader accepts ------------
+
+SPEC = SEEDS.parent / "spec" / "PRODUCT.md"
+
+
+def _section_3() -> str:
+    text = SPEC.read_text(encoding="utf-8")
+    return text[text.index("## 3. Data"):text.index("## 4.")]
+
+
+def _table_rows(section: str, after: str) -> list[tuple[str, str]]:
+    block = section[section.index(after):]
+    rows = []
+    for line in block.splitlines()[1:]:
+        if line.startswith("| ---") or line.startswith("| column") or line.startswith("| key"):
+            continue
+        if not line.startswith("|"):
+            if rows:
+                break
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows.append((cells[0], cells[1]))
+    return rows
+
+
+@pytest.mark.skipif(not SPEC.is_file(), reason="the product spec is not beside the repository")
+def test_spec_section_3_names_are_the_loaders():
+    from geomap.records import (AGREEMENT_KEYS, DATE_PRECISIONS, PARTY_KEYS, PLACE_COLUMNS, PLACE_KINDS,
+                                SOURCE_KEYS, STATUSES)
+
+    section = _section_3()
+    columns = [c.strip() for name, _ in _table_rows(section, "`geodata/places.csv`") for c in name.split(",")]
+    assert tuple(columns) == PLACE_COLUMNS
+    kinds = dict(_table_rows(section, "`geodata/places.csv`"))["kind"]
+    assert tuple(re.findall(r"`([a-z-]+)`", kinds)) == PLACE_KINDS
+
+    rows = _table_rows(section, "`geodata/agreements.yaml`")
+    keys = [k.strip() for name, _ in rows for k in name.split(",")]
+    meaning = dict(rows)
+    # date_note (and date_note_zh) are named in date_precision's row.
+    keys += re.findall(r"`(date_note(?:_zh)?)`", meaning["date_precision"])
+    assert sorted(keys) == sorted(AGREEMENT_KEYS)
+    assert tuple(re.findall(r"`([a-z]+)`", meaning["date_precision"].split(";")[0])) == DATE_PRECISIONS
+    assert tuple(re.findall(r"`([a-z]+)`", meaning["status"])) == STATUSES
+    assert tuple(k.strip() for k in re.search(r"`\{(.*?)\}`", meaning["parties"]).group(1).split(",")) == PARTY_KEYS
+    assert tuple(k.strip() for k in re.search(r"`\{(.*?)\}`", meaning["sources"]).group(1).split(",")) == SOURCE_KEYS

@@ -62,6 +62,7 @@ ROUTE_SAMPLES = {
     "/": ["/", "/?lang=zh&partner=shaoxing", "/?year_from=abc"],
     "/healthz": ["/healthz"],
     "/partners/<partner_id>": ["/partners/shaoxing", "/partners/nowhere"],
+    "/sites/<site_id>": ["/sites/qingpu", "/sites/nowhere"],
     "/api/<layer>.<fmt>": ["/api/partners.geojson", "/api/partners.csv"],
     "/api/map.json": ["/api/map.json?lang=en", "/api/map.json?type=nothing"],
     "/api/map/<partner_id>.json": ["/api/map/shaoxing.json?lang=zh", "/api/map/nowhere.json"],

@@ -55,6 +55,9 @@ class Raw:
     def ids(self, keep=lambda a, pid: True) -> list[str]:
         return [f"{a['id']}@{pid}" for a, pid in self.pairs(keep)]
 
+    def link_ids(self, keep=lambda a, pid: True) -> list[str]:
+        return [f"{a['id']}@{pid}@{site}" for a, pid in self.pairs(keep) for site in sites(a)]
+
     def partner_ids(self, keep=lambda a, pid: True) -> set[str]:
         return {pid for _, pid in self.pairs(keep)}
 
@@ -64,11 +67,24 @@ class Raw:
 
     def text(self, a: dict, pid: str) -> str:
         """What a text search looks in: titles, summaries, names and parties (spec section 6)."""
-        place, site = self.places[pid], self.places[a["shanghai_site"]]
+        place = self.places[pid]
         bits = [a["id"], pid, a["title_en"], a.get("title_zh") or "", a["summary_en"],
-                a.get("summary_zh") or "", place["name_en"], place["name_zh"], site["name_en"]]
-        bits += [p["name"] for p in a.get("parties") or []]
+                a.get("summary_zh") or "", place["name_en"], place["name_zh"]]
+        bits += [self.places[s]["name_en"] for s in sites(a)]
+        bits += [p["name"] for p in a.get("parties") or []] + [p.get("name_zh") or "" for p in a.get("parties") or []]
         return "\n".join(bits).casefold()
+
+
+def sites(a: dict) -> list[str]:
+    """An agreement's Shanghai-side sites: shanghai_site is one id or a list of them."""
+    site = a["shanghai_site"]
+    return [site] if isinstance(site, str) else list(site)
+
+
+def years(a: dict) -> tuple[int, int]:
+    """The first and last year an agreement covers (date, and date_end for a period)."""
+    first = int(str(a["date"])[:4])
+    return first, int(str(a["date_end"])[:4]) if a.get("date_end") else first
 
 
 @pytest.fixture(scope="module")
@@ -79,16 +95,16 @@ def raw() -> Raw:
 def expected_ids(raw: Raw, layer: str, keep=lambda a, pid: True) -> list[str]:
     if layer == "partners":
         return sorted(raw.partner_ids(keep))
-    return raw.ids(keep)
+    return raw.link_ids(keep) if layer == "links" else raw.ids(keep)
 
 
 def expected_coords(raw: Raw, layer: str, fid: str) -> list[tuple[float, float]]:
     if layer == "partners":
         return [raw.lonlat(fid)]
-    aid, pid = fid.split("@")
     if layer == "agreements":
+        aid, pid = fid.split("@")
         return [raw.lonlat(pid)]
-    site = next(a["shanghai_site"] for a in raw.agreements if a["id"] == aid)
+    aid, pid, site = fid.split("@")
     return [raw.lonlat(site), raw.lonlat(pid)]
 
 
@@ -320,7 +336,7 @@ def test_lon_lat_order_on_a_known_place(client):
             assert lon == pytest.approx(SHAOXING[0], abs=0.01)
             assert lat == pytest.approx(SHAOXING[1], abs=0.01)
     links = json.loads(client.get("/api/links.geojson").data)["features"]
-    line = next(f for f in links if f["id"] == "shaoxing-tech-transfer-sub-center@shaoxing")
+    line = next(f for f in links if f["id"] == "shaoxing-tech-transfer-sub-center@shaoxing@shanghai-international-convention-center")
     start, end = line["geometry"]["coordinates"]
     assert end == [pytest.approx(SHAOXING[0], abs=0.01), pytest.approx(SHAOXING[1], abs=0.01)]
     assert start[0] > end[0] and start[1] > end[1]  # from Shanghai, north-east of Shaoxing
@@ -417,9 +433,12 @@ def _province(raw):
 
 
 FILTER_CASES = {
-    "year_from=2020": lambda raw: lambda a, pid: a["date"].year >= 2020,
-    "year_to=2019": lambda raw: lambda a, pid: a["date"].year <= 2019,
-    "year_from=2020&year_to=2020": lambda raw: lambda a, pid: a["date"].year == 2020,
+    # A period (date to date_end) is kept in every year it overlaps.
+    "year_from=2020": lambda raw: lambda a, pid: years(a)[1] >= 2020,
+    "year_to=2019": lambda raw: lambda a, pid: years(a)[0] <= 2019,
+    "year_from=2020&year_to=2020": lambda raw: lambda a, pid: years(a)[0] <= 2020 <= years(a)[1],
+    "status=intention": lambda raw: lambda a, pid: a.get("status", "signed") == "intention",
+    "status=signed,announced": lambda raw: lambda a, pid: a.get("status", "signed") in ("signed", "announced"),
     "type=project": lambda raw: lambda a, pid: a["type"] == "project",
     "type=sub-center,forum": lambda raw: lambda a, pid: a["type"] in ("sub-center", "forum"),
     "type=sub-center&type=forum": lambda raw: lambda a, pid: a["type"] in ("sub-center", "forum"),
@@ -432,7 +451,7 @@ FILTER_CASES = {
     "q=绍兴": lambda raw: lambda a, pid: "绍兴" in raw.text(a, pid),
     "q=cell therapy": lambda raw: lambda a, pid: "cell therapy" in raw.text(a, pid),
     "type=project&province=Zhejiang&year_from=2020&sector=biomedicine":
-        lambda raw: lambda a, pid: (a["type"] == "project" and a["date"].year >= 2020
+        lambda raw: lambda a, pid: (a["type"] == "project" and years(a)[1] >= 2020
                                     and raw.places[pid]["province"] == "Zhejiang"
                                     and "biomedicine" in a["sectors"]),
     "q=no-such-thing-anywhere": lambda raw: lambda a, pid: False,
@@ -451,6 +470,8 @@ def test_each_filter_on_the_api(client, raw, query):
         got = [f["id"] for f in json.loads(resp.data)["features"]]
         if layer == "partners":
             assert sorted(got) == sorted(raw.partner_ids(keep))
+        elif layer == "links":
+            assert got == raw.link_ids(keep)
         else:
             assert got == want
 

@@ -17,7 +17,7 @@ from conftest import GEODATA
 from geomap import atlas as atlas_mod
 from geomap.geocode import Curated, Location, locate, offline_layers
 from geomap.geocode.datum import distance_m, gcj02_to_wgs84, wgs84_to_gcj02
-from geomap.geocode.offline import AdcodeSeats, GeoNamesCities
+from geomap.geocode.offline import AdcodeSeats, GeoNamesCities, Towns, prefecture_prefixes, units_named
 from geomap.geocode.online import CACHE_FILE, CachedOnly, Online
 from geomap.load import DataError, load
 from geomap.records import Place
@@ -272,3 +272,120 @@ def test_build_uses_the_online_cache_offline(data_copy):
     row = atlas.places.loc["ningbo-hitech-zone"]
     assert (row["lon"], row["lat"]) == (121.63, 29.88)
     assert row["source"].startswith("geopy:")
+
+
+# -- names told apart by province and prefecture; towns; no network --------------------------------
+
+@pytest.mark.parametrize("province, prefecture, code", [
+    ("Zhejiang", "Zhoushan", "330903"),  # Zhoushan's Putuo
+    ("Zhejiang", "", "330903"),
+    ("", "Zhoushan", "330903"),
+    ("Shanghai", "", "310107"),          # Shanghai's Putuo
+])
+def test_the_two_putuo_districts_are_told_apart(province, prefecture, code):
+    putuo = make_place("putuo", "Putuo District", "普陀区", "district", province, prefecture)
+    loc = AdcodeSeats().locate(putuo)
+    assert loc is not None and loc.precision == 8
+    assert loc.source == f"adcode-seat gcj02->wgs84 (cpca {code}, by name)"
+    assert (loc.lon, loc.lat) == pytest.approx(gcj02_to_wgs84(*cpca_raw(code)), abs=1e-9)
+
+
+def test_a_name_two_units_share_is_not_guessed_without_province_or_prefecture():
+    assert AdcodeSeats().locate(make_place("putuo", "Putuo District", "普陀区", "district", "", "")) is None
+
+
+def test_a_prefecture_narrows_within_its_province():
+    # Suzhou is two prefectures, Jiangsu's 苏州 and Anhui's 宿州: the province decides.
+    assert prefecture_prefixes("Suzhou", "Jiangsu") == {"3205"}
+    assert prefecture_prefixes("Suzhou") == {"3205", "3413"}
+    assert units_named("吴江区", "Jiangsu", "Suzhou") == ["320509"]
+    assert units_named("吴江区", "Zhejiang", "") == []
+
+
+def test_a_town_is_located_from_geonames_near_its_county():
+    zhujing = make_place("zhujing", "Zhujing Town", "朱泾镇", "town", "Shanghai", "", adcode="310116")
+    loc = locate(zhujing, offline_layers())
+    assert loc == Location(121.15966, 30.901, 2, "geonames:1783903 (town)")
+    # The same name far from the county named is not taken.
+    elsewhere = make_place("zhujing", "Zhujing Town", "朱泾镇", "town", "Zhejiang", "", adcode="330604")
+    assert Towns().locate(elsewhere) is None
+
+
+def test_a_town_no_gazetteer_has_falls_back_to_its_county_seat():
+    fengjing = make_place("fengjing", "Fengjing Town", "枫泾镇", "town", "Shanghai", "", adcode="310116")
+    assert Towns().locate(fengjing) is None
+    loc = locate(fengjing, offline_layers())
+    assert loc.precision == 3 and loc.source == "adcode-seat of containing unit gcj02->wgs84 (cpca 310116)"
+
+
+def test_geocode_reports_precision_and_source_of_every_place(data_copy):
+    from click.testing import CliRunner
+    from geomap.cli import main
+
+    blank_place(data_copy, "cixi")
+    blank_place(data_copy, "xiangshan")
+    result = CliRunner().invoke(main, ["geocode"], env={"GEOMAP_DATA_DIR": str(data_copy)})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("[1/2] xiangshan: ") and lines[0].endswith(
+        " precision 8 (seat of an administrative division) from adcode-seat gcj02->wgs84 (cpca 330225)")
+    assert lines[1].startswith("[2/2] cixi: ") and lines[1].endswith(
+        " precision 8 (seat of an administrative division) from adcode-seat gcj02->wgs84 (cpca 330282)")
+
+
+class DownGeocoder:
+    """A geopy geocoder with no network under it: every request fails to connect."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def geocode(self, query, exactly_one=True):
+        from geopy.exc import GeocoderUnavailable
+        self.calls += 1
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except OSError as exc:
+            raise GeocoderUnavailable("Max retries exceeded with url: /search") from exc
+
+
+def test_online_without_a_network_is_one_reason_per_place(tmp_path):
+    from geomap.geocode.online import Unreachable
+
+    down = DownGeocoder()
+    online = Online(tmp_path, geocoder=down, min_delay_seconds=0)
+    with pytest.raises(Unreachable) as first:
+        online.locate(HITECH)
+    assert str(first.value) == "[Errno 111] Connection refused"
+    with pytest.raises(Unreachable) as second:
+        online.locate(NOWHERE)
+    assert str(second.value) == "not tried: [Errno 111] Connection refused"
+    assert down.calls == 1  # the second place does not wait for its own time-out
+    assert not (tmp_path / CACHE_FILE).exists()  # nothing learnt, nothing cached
+
+
+def test_geocode_online_without_a_network_gives_one_line_per_place(data_copy):
+    import os
+    import subprocess
+    import sys
+
+    for pid in ("ningbo-hitech-zone", "hangzhou-bay-shangyu-etda"):
+        blank_place(data_copy, pid)
+    # hangzhou-bay-shangyu-etda keeps its adcode: offline it is found at its county's seat.
+    rows = (data_copy / "places.csv").read_text(encoding="utf-8").replace(
+        "Hangzhou Bay Shangyu Economic and Technological Development Area,杭州湾上虞经济技术开发区,zone,Zhejiang,Shaoxing,330604,",
+        "Hangzhou Bay Shangyu Economic and Technological Development Area,杭州湾上虞经济技术开发区,zone,Zhejiang,Shaoxing,,")
+    (data_copy / "places.csv").write_text(rows, encoding="utf-8")
+    # A proxy on a closed port: every request is refused at once, as with no network at all.
+    env = {**os.environ, "GEOMAP_DATA_DIR": str(data_copy), "HTTPS_PROXY": "http://127.0.0.1:9",
+           "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": ""}
+    proc = subprocess.run([sys.executable, "-m", "geomap.cli", "geocode", "--online"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 3, proc.stderr
+    assert lines[0].startswith("[1/2] hangzhou-bay-shangyu-etda: could not reach the online geocoder (")
+    assert lines[1].startswith("[2/2] ningbo-hitech-zone: could not reach the online geocoder (not tried: ")
+    assert all(line.endswith("); run again with a network, or write lon/lat by hand") for line in lines[:2])
+    assert lines[2] == ("geomap: error: 2 place(s) not located, 2 of them because the online geocoder "
+                        "could not be reached")

@@ -120,8 +120,10 @@ def test_missing_chinese_shows_english_with_a_visible_mark(page_for, missing_zh_
     popup = open_popup(page, "fenhu-hitech-zone")
     fenhu = record(atlas, "fenhu-branch-center-framework")
     marks = popup.locator(".gm-fallback")
-    assert marks.count() == 3  # the name, the title and the summary
-    for i in range(3):
+    # The name, the title, the summary, and each source whose title the source gives in English only.
+    expected = 3 + sum(1 for s in fenhu.sources if not s.title_zh)
+    assert marks.count() == expected
+    for i in range(expected):
         assert marks.nth(i).is_visible() and marks.nth(i).inner_text() == "仅有英文"
     text = popup.inner_text()
     assert fenhu.title_en in text and "Fenhu Hi-Tech Industrial Development Zone" in text
@@ -230,7 +232,7 @@ def test_gaode_draws_shaoxing_about_half_a_kilometre_from_its_wgs84_position(pag
             assert min(distance_m(s["lon"], s["lat"], o_lon, o_lat)
                        for _, s in atlas.places.iterrows()) > 300
     # Every Shanghai-side site too.
-    for site_id in set(atlas.agreements["shanghai_site"]):
+    for site_id in set(atlas.links["shanghai_site"]):
         s = atlas.places.loc[site_id]
         slat, slon = page.evaluate(
             "(sid) => { const v = window.geomapView; const i = v.data.sites.findIndex(s => s.id === sid);"

@@ -55,7 +55,8 @@ def agreement_line(data_dir: Path, aid: str) -> int:
 
 
 def edit_agreement(data_dir: Path, aid: str, old: str, new: str) -> int:
-    """Replace the first `old` inside the YAML block of agreement `aid`; return its line."""
+    """Replace the first `old` inside the YAML block of agreement `aid`; return the line on
+    which the new text's first non-blank character stands (the field's own line)."""
     path = data_dir / AGREEMENTS
     text = path.read_text(encoding="utf-8")
     start = text.index(f"- id: {aid}\n")
@@ -63,8 +64,10 @@ def edit_agreement(data_dir: Path, aid: str, old: str, new: str) -> int:
     end = len(text) if end == -1 else end
     block = text[start:end]
     assert old in block, f"{old!r} not in the block of {aid}"
+    at = start + block.index(old)
     path.write_text(text[:start] + block.replace(old, new, 1) + text[end:], encoding="utf-8")
-    return agreement_line(data_dir, aid)
+    lead = len(new) - len(new.lstrip())
+    return text[:at].count("\n") + new[:lead].count("\n") + 1
 
 
 def problems_of(data_dir: Path, build: bool = False) -> list[Problem]:
@@ -328,7 +331,7 @@ def test_unknown_key(data_copy):
                           "  type: forum\n", "  type: forum\n  colour: red\n")
     problems = problems_of(data_copy)
     problem = find(problems, "agreements.yaml", "shangyu-week-2023-forum", "colour")
-    assert problem.line == line
+    assert problem.line == line + 1  # the line of colour itself
     assert "unknown key" in problem.message
     assert problems == [problem]
 
@@ -344,8 +347,8 @@ def test_several_problems_are_all_reported(data_copy):
     # Two problems in one agreement: both, not just the first.
     a3 = edit_agreement(data_copy, "fenhu-branch-center-framework",
                         "date_precision: day", "date_precision: week")
-    edit_agreement(data_copy, "fenhu-branch-center-framework",
-                   "sectors: [technology-transfer]", "sectors: [space]")
+    a4 = edit_agreement(data_copy, "fenhu-branch-center-framework",
+                        "sectors: [technology-transfer]", "sectors: [space]")
     problems = problems_of(data_copy)
     got = {(Path(p.file).name, p.line, p.record, p.field) for p in problems}
     expected = {
@@ -353,7 +356,7 @@ def test_several_problems_are_all_reported(data_copy):
         ("agreements.yaml", a1, "qingpu-wujiang-jiashan-2019-work-plan", "type"),
         ("agreements.yaml", a2, "shangyu-week-2023-forum", "sources"),
         ("agreements.yaml", a3, "fenhu-branch-center-framework", "date_precision"),
-        ("agreements.yaml", a3, "fenhu-branch-center-framework", "sectors"),
+        ("agreements.yaml", a4, "fenhu-branch-center-framework", "sectors"),
     }
     assert expected <= got
     # The only others follow from the broken place: the agreement that names it.
@@ -397,8 +400,8 @@ def test_party_name_with_an_unquoted_comma_is_reported(data_copy):
     """YAML reads {name: Qingpu District, Shanghai, role: x} as three keys: say so."""
     path = data_copy / "agreements.yaml"
     text = path.read_text(encoding="utf-8")
-    broken = text.replace('{name: "Qingpu District, Shanghai", role: signatory}',
-                          "{name: Qingpu District, Shanghai, role: signatory}")
+    broken = text.replace('{name: "Qingpu District, Shanghai", role: signatory,',
+                          "{name: Qingpu District, Shanghai, role: signatory,")
     assert broken != text
     path.write_text(broken, encoding="utf-8")
     with pytest.raises(DataError) as err:

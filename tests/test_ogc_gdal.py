@@ -73,7 +73,7 @@ def test_gdal_reads_every_collection_and_pages_without_losing_a_feature(gdal, ra
     assert results["layers"] == [["partners", "Point"], ["agreements", "Point"], ["links", "LineString"]]
     assert sorted(results["partners"]["ids"]) == expected_ids(raw, "partners")
     assert results["agreements"]["ids"] == raw.ids()
-    assert results["links"]["ids"] == raw.ids()
+    assert results["links"]["ids"] == raw.link_ids()
     for layer in ("agreements", "partners", "links"):
         assert results[layer]["crs"] == "EPSG:4326"
     # Geometry as GDAL read it: the places of geodata/.
@@ -106,7 +106,7 @@ def test_gdal_reads_a_datetime_interval(gdal, raw):  # noqa: F811
         "one_day": {"layer": "links", "where": "date = '2020-05-17'"},
     })
     assert results["year2020"]["ids"] == raw.ids(lambda a, pid: a["date"].year == 2020)
-    assert results["one_day"]["ids"] == raw.ids(lambda a, pid: a["date"].isoformat() == "2020-05-17")
+    assert results["one_day"]["ids"] == raw.link_ids(lambda a, pid: a["date"].isoformat() == "2020-05-17")
     sent = {q["datetime"][0] for layer in ("agreements", "links")
             for q in _items_requests(requests, layer) if "datetime" in q}
     # GDAL turns the filter on the date field into the datetime parameter: the server filtered.

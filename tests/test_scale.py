@@ -12,7 +12,7 @@ import yaml
 
 from conftest import GEODATA, REPO
 from geomap import atlas as atlas_mod, layers, maps, payload
-from geomap.load import _LineLoader, _load_yaml
+from geomap.load import _Loader, parse_yaml
 from geomap.options import Options
 from geomap.select import select
 from geomap.web import create_app
@@ -56,29 +56,52 @@ def test_generator_repeats_and_validates(tmp_path, data_dir):
 
 # -- YAML from libyaml's events --------------------------------------------------------------
 
-YAML_CASES = [
-    "", "---\n", "a: 1\n", "- {a: 1, a: 2}\n", "- &x {a: 1}\n- *x\n", "- !!str 12\n",
-    "- {<<: {a: 1}, b: 2}\n", "a: 1\n---\nb: 2\n", "{? [a]: b}\n", "- {__line__: 99, x: 1}\n",
-    "key: [a, {b: c, d: [e]}]\n", "1: x\n", "- =\n", "- a: |\n    text\n  b: >-\n    folded\n",
+# Plain YAML: parse_yaml gives what PyYAML's own safe loader gives (dates left as text).
+PLAIN_YAML = [
+    "", "---\n", "a: 1\n", "key: [a, {b: c, d: [e]}]\n",
+    "- a: |\n    text\n  b: >-\n    folded\n", "- !!str 12\n", "- !!int '7'\n",
     "- [1, 2.5, .inf, 0x1F, 0o17, 1_000, 1:30, yes, No, ~, null, '', 2019-01-01, \"x\", 'y', 0b101, +12, 1e3]\n",
-    "a:\nb: \n", "\ufeffa: 1\n", "a: b\r\nc: d\r\n", "- x\n- !foo y\n", "- [unclosed\n", "a: b: c\n",
+    "a:\nb: \n", "\ufeffa: 1\n", "a: b\r\nc: d\r\n",
+]
+# What geomap refuses, each with a named issue (and never an exception).
+REFUSED_YAML = [
+    "- &x {a: 1}\n- *x\n", "- {a: 1, a: 2}\n", "a: 1\n---\nb: 2\n", "{? [a]: b}\n", "- x\n- !foo y\n",
+    "- {<<: *m, b: 2}\n", "- !!int abc\n", "- !!set {a, b}\n",
 ]
 
 
-@pytest.mark.parametrize("text", YAML_CASES)
-def test_fast_yaml_gives_what_the_full_loader_gives(text):
-    def run(fn):
-        try:
-            return repr(fn(text.encode("utf-8")))
-        except yaml.YAMLError as exc:
-            return f"{type(exc).__name__}: {exc}"
-    assert run(_load_yaml) == run(lambda b: yaml.load(b, Loader=_LineLoader))
+@pytest.mark.parametrize("text", PLAIN_YAML)
+def test_yaml_from_events_is_pyyaml_safe_load(text):
+    root, issues = parse_yaml(text.encode("utf-8"))
+    assert issues == []
+    assert root == yaml.load(text.encode("utf-8"), Loader=_Loader)
 
 
-def test_fast_yaml_on_real_and_synthetic_files(data_dir):
+def test_yaml_keys_and_odd_plain_scalars_stay_the_text_written():
+    # Keys are what a maintainer reads (1: x has the key "1"); "=" and "<<" are plain text,
+    # never YAML's value and merge types (merging needs aliases, which are refused).
+    assert parse_yaml(b"1: x\n") == ({"1": "x"}, [])
+    assert parse_yaml(b"- =\n- {<<: 1, b: 2}\n") == (["=", {"<<": 1, "b": 2}], [])
+
+
+@pytest.mark.parametrize("text", REFUSED_YAML)
+def test_yaml_features_geomap_refuses_are_named(text):
+    root, issues = parse_yaml(text.encode("utf-8"))
+    assert issues and all(i.message and i.line >= 1 for i in issues)
+
+
+@pytest.mark.parametrize("text", ["- [unclosed\n", "a: b: c\n"])
+def test_text_that_is_not_yaml_raises_yaml_error(text):
+    with pytest.raises(yaml.YAMLError):
+        parse_yaml(text.encode("utf-8"))
+
+
+def test_yaml_from_events_on_real_and_synthetic_files(data_dir):
     for path in (GEODATA / "agreements.yaml", data_dir / "agreements.yaml"):
         data = path.read_bytes()
-        assert _load_yaml(data) == yaml.load(data, Loader=_LineLoader)
+        root, issues = parse_yaml(data)
+        assert issues == []
+        assert root == yaml.load(data, Loader=_Loader)
 
 
 # -- GeoJSON from shared row texts -----------------------------------------------------------
@@ -144,9 +167,12 @@ def test_map_data_is_what_the_page_would_inline(big_client, big_app):
     assert [[a, b] for a, b in zip(p["lat"], p["lon"])] == [x["ll"] for x in full["partners"]]
     assert [data["kinds"][k] for k in p["kind"]] == [x["kind"] for x in full["partners"]]
     assert data["sites"] == full["sites"]
-    # Agreements newest first: [family, site, partners...]
+    # Agreements newest first: [family, [sites], first year, last year, status, partners...]
     by_date = sorted(full["agreements"], key=lambda a: a["iso"], reverse=True)
-    assert data["agreements"] == [[data["fams"].index(a["fam"]), a["s"], *a["p"]] for a in by_date]
+    assert data["format"] == "compact-2"
+    assert data["agreements"] == [[data["fams"].index(a["fam"]), a["s"], *a["years"],
+                                   data["statuses"].index(a["status"]), *a["p"]] for a in by_date]
+    assert all(isinstance(row[1], list) for row in data["agreements"])
     # Built cold, the same bytes as the page's own copy.
     big_app.extensions["geomap.cache"].clear()
     assert big_client.get(settings["dataUrl"]).data == resp.data

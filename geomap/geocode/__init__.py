@@ -46,10 +46,10 @@ def locate(place: Place, layers: Iterable[Layer]) -> Location | None:
 
 def offline_layers(data_dir=None) -> list[Layer]:
     """The layers used whenever the data loads: never touches the network."""
-    from .offline import AdcodeSeats, GeoNamesCities
+    from .offline import AdcodeSeats, GeoNamesCities, Towns
     from .online import CachedOnly
 
-    layers: list[Layer] = [Curated(), AdcodeSeats(), GeoNamesCities()]
+    layers: list[Layer] = [Curated(), Towns(), AdcodeSeats(), GeoNamesCities()]
     if data_dir is not None:
         layers.append(CachedOnly(data_dir))
     return layers

@@ -28,7 +28,7 @@ from .caching import cached
 bp = Blueprint("api", __name__)
 
 # The options that change an export's rows, in the order the filename lists them (by name).
-FILTERS = ("partner", "province", "q", "sector", "type", "year_from", "year_to")
+FILTERS = ("partner", "province", "q", "sector", "status", "type", "year_from", "year_to")
 CORS_PREFIXES = ("/api/", "/export/", "/ogc", "/openapi.json")
 MAX_AGE = 300
 

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from .. import i18n, layers, payload, tiles as tiles_mod
 from ..maps import MapSource, build_map
 from ..options import Options, parse
-from ..payload import KIND_LABELS, SECTOR_LABELS, TYPE_LABELS, add_details
+from ..payload import KIND_LABELS, SECTOR_LABELS, STATUS_LABELS, TYPE_LABELS, add_details
 from ..select import select
 from . import api, charts as chart_views, current_atlas, request_options
 from .caching import cached
@@ -107,13 +107,15 @@ def download_query(options: Options) -> str:
 def filter_choices(atlas, lang: str) -> dict:
     t = lambda s: i18n.gettext(lang, s)  # noqa: E731
     years = atlas.agreements["year"]
+    ends = atlas.agreements["year_end"]
     provinces = sorted(atlas.partners["province"].dropna().unique())
     return {
         "types": [(k, t(v)) for k, v in TYPE_LABELS.items()],
         "sectors": [(k, t(v)) for k, v in SECTOR_LABELS.items()],
+        "statuses": [(k, t(v)) for k, v in STATUS_LABELS.items()],
         "provinces": [(p, t(p)) for p in provinces],
         "year_min": int(years.min()) if len(years) else 2000,
-        "year_max": int(years.max()) if len(years) else 2030,
+        "year_max": int(ends.max()) if len(ends) else 2030,
     }
 
 
@@ -149,6 +151,33 @@ def partner(partner_id: str):
     return html_response(page_key("partner", options, lang, partner_id), build, options)
 
 
+@bp.get("/sites/<site_id>")
+def site(site_id: str):
+    """One Shanghai-side site: its agreements, their partners, and a small map of them."""
+    atlas = current_atlas()
+    if site_id not in atlas.sites.index:
+        options = request_options()
+        resolve_lang(options)
+        abort(404, description=i18n.Message(i18n.N_("No Shanghai-side site has the id %(id)s."), id=repr(site_id)))
+    options = request_options().with_(partner=None, popup=False)
+    lang = resolve_lang(options)
+
+    def build() -> str:
+        row = atlas.sites.loc[site_id]
+        name, fallback = i18n.pick(lang, row["name_en"], row["name_zh"])
+        parts = build_map(atlas, options.with_(legend=False), lang=lang, height="320px",
+                          tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"), site=site_id)
+        agreements = sorted(parts.data["agreements"], key=lambda a: a["iso"], reverse=True)
+        add_details(atlas, agreements, lang)
+        kind = i18n.gettext(lang, payload.KIND_LABELS[row["kind"]])
+        return render_template("site.html", parts=parts, options=options, lang=lang,
+                               place=row, name=name, name_fallback=fallback, kind=kind,
+                               agreements=agreements, sites=parts.data["sites"],
+                               partners=parts.data["partners"])
+
+    return html_response(page_key("site", options, lang, site_id), build, options)
+
+
 def lang_url(lang: str) -> str:
     """This page's URL in another language: the same query, lang replaced."""
     args = request.args.to_dict(flat=False)
@@ -159,7 +188,7 @@ def lang_url(lang: str) -> str:
 # -- a large map's data, loaded by the page's script (maps.INLINE_MAX) ------------------------
 
 # The options that change a map's data; lang and the base map's datum too.
-DATA_FILTERS = ("year_from", "year_to", "type", "sector", "province", "q")
+DATA_FILTERS = ("year_from", "year_to", "status", "type", "sector", "province", "q")
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
