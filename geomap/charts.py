@@ -9,7 +9,8 @@ Counting rules, the same on every page and equal to what the API gives for the s
   for every year it overlaps;
 - an agreement with several sectors counts in each of them;
 - a stated amount counts once per province its partners lie in, and never twice: a part's amount
-  is left out when the agreement it belongs to (`part_of`) is also shown and states a total.
+  is left out when the agreement it belongs to (`part_of`) is also shown and states a total
+  (geomap.amounts, the one place amounts are added up).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import i18n
+from .amounts import stated_amounts
 from .i18n import N_
 from .payload import FAMILIES, FAMILY_ORDER, PROVINCE_LABELS, SECTOR_LABELS, TYPE_FAMILY, TYPE_LABELS, UI
 from .select import Selection
@@ -195,33 +197,11 @@ def by_type(selection: Selection, lang: str) -> Chart:
     return _ranked("type", counts, labels, list(TYPE_LABELS), lang)
 
 
-def stated_amounts(selection: Selection) -> dict[str, float]:
-    """agreement id -> the amount to count for it: stated amounts, a part's left out when the
-    agreement it belongs to is in the selection and states an amount itself (the total)."""
-    rows = _distinct(selection)
-    values = dict(zip(rows["agreement_id"].tolist(), rows["value_cny"].tolist()))
-    stated = {k: float(v) for k, v in values.items() if v is not None and v == v}
-    if "part_of" not in rows.columns:
-        return stated
-    parent = {k: p for k, p in zip(rows["agreement_id"].tolist(), rows["part_of"].tolist())
-              if isinstance(p, str) and p}
-
-    def counted_above(aid: str) -> bool:
-        seen = set()
-        p = parent.get(aid)
-        while p and p not in seen:  # load.py rejects cycles; the guard costs nothing
-            if p in stated:
-                return True
-            seen.add(p)
-            p = parent.get(p)
-        return False
-
-    return {k: v for k, v in stated.items() if not counted_above(k)}
-
-
-def amounts_by_province(selection: Selection, lang: str) -> Chart:
-    amounts = stated_amounts(selection)
+def amounts_by_province(selection: Selection, lang: str, atlas) -> Chart:
+    """Stated yuan per partner province: amounts.stated_amounts() (a part's amount never on top
+    of its parent's total), each agreement's amount once in each province its partners lie in."""
     a = selection.agreements
+    amounts = stated_amounts(atlas, a["agreement_id"]).to_dict()
     totals: dict[str, float] = {}
     seen: set[tuple[str, str]] = set()
     for aid, province in zip(a["agreement_id"].tolist(), a["province"].tolist()):
@@ -234,9 +214,9 @@ def amounts_by_province(selection: Selection, lang: str) -> Chart:
                    text=lambda v: i18n.format_amount(v, lang))
 
 
-def panel(selection: Selection, lang: str) -> list[Chart]:
+def panel(selection: Selection, lang: str, atlas) -> list[Chart]:
     """The small charts of the map page's panel, in the order they are shown."""
-    return [by_sector(selection, lang), by_type(selection, lang), amounts_by_province(selection, lang)]
+    return [by_sector(selection, lang), by_type(selection, lang), amounts_by_province(selection, lang, atlas)]
 
 
 def _headers(key: str, lang: str) -> tuple[str, str]:

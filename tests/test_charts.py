@@ -8,7 +8,9 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 import pytest
 
-from geomap import chart_svg, charts
+from types import SimpleNamespace
+
+from geomap import amounts, chart_svg, charts
 from geomap.options import Options
 from geomap.select import Selection, select
 
@@ -36,6 +38,14 @@ def frame(rows: list[dict]) -> Selection:
         elif isinstance(default, str):
             df[col] = df[col].fillna(default)
     return Selection(df, df, df)
+
+
+def records_of(rows: list[dict]) -> SimpleNamespace:
+    """An Atlas-like object whose records are these rows' agreements (what amounts reads)."""
+    agreements = {r["agreement_id"]: SimpleNamespace(id=r["agreement_id"], part_of=r.get("part_of"),
+                                                     value_cny=r.get("value_cny"))
+                  for r in rows}
+    return SimpleNamespace(records=SimpleNamespace(agreements=list(agreements.values())))
 
 
 # -- the numbers ----------------------------------------------------------------------------------
@@ -108,11 +118,10 @@ def test_sectors_and_types_equal_their_filters(atlas, client):
 
 def test_amounts_by_province_in_both_languages(atlas):
     everything = select(atlas, Options())
-    en = charts.amounts_by_province(everything, "en")
-    zh = charts.amounts_by_province(everything, "zh")
-    stated = atlas.agreements.drop_duplicates("agreement_id")
-    stated = stated[stated["value_cny"].notna()]
-    assert sum(b.value for b in en.bars) == pytest.approx(stated["value_cny"].sum())
+    en = charts.amounts_by_province(everything, "en", atlas)
+    zh = charts.amounts_by_province(everything, "zh", atlas)
+    # Each amount once (the shipped data's partners of an amount lie in one province).
+    assert sum(b.value for b in en.bars) == pytest.approx(amounts.total(atlas))
     ningbo = {b.key: b for b in en.bars}["Zhejiang"]
     assert ningbo.value == pytest.approx(13.7e9)
     assert ningbo.text == "13.7 billion yuan"
@@ -127,10 +136,10 @@ def test_a_parts_amount_is_not_counted_again_when_its_parent_states_the_total():
         {"agreement_id": "p2", "year": 2020, "value_cny": 1e9, "part_of": "p1"},   # a part of a part
         {"agreement_id": "alone", "year": 2020, "value_cny": 2e9, "part_of": None, "province": "Jiangsu"},
     ]
-    chart = charts.amounts_by_province(frame(rows), "en")
+    chart = charts.amounts_by_province(frame(rows), "en", records_of(rows))
     assert {b.key: b.value for b in chart.bars} == {"Zhejiang": 10e9, "Jiangsu": 2e9}
     # Without the parent in view (a filter left it out), the part's own amount is what is known.
-    chart = charts.amounts_by_province(frame(rows[1:]), "en")
+    chart = charts.amounts_by_province(frame(rows[1:]), "en", records_of(rows))
     assert {b.key: b.value for b in chart.bars} == {"Zhejiang": 4e9, "Jiangsu": 2e9}
 
 
@@ -140,7 +149,7 @@ def test_an_amount_counts_once_per_province_not_once_per_partner():
         {"agreement_id": "plan", "year": 2020, "value_cny": 3e9, "province": "Jiangsu"},
         {"agreement_id": "plan", "year": 2020, "value_cny": 3e9, "province": "Zhejiang"},
     ]
-    chart = charts.amounts_by_province(frame(rows), "en")
+    chart = charts.amounts_by_province(frame(rows), "en", records_of(rows))
     assert {b.key: b.value for b in chart.bars} == {"Jiangsu": 3e9, "Zhejiang": 3e9}
 
 
@@ -189,7 +198,7 @@ def test_years_svg_stacks_one_rect_per_family_with_agreements(atlas):
 def test_chart_text_is_escaped():
     hostile = '<script>alert(1)</script>"&'
     rows = [{"agreement_id": "x", "year": 2020, "value_cny": 5e8, "province": hostile}]
-    chart = charts.amounts_by_province(frame(rows), "en")
+    chart = charts.amounts_by_province(frame(rows), "en", records_of(rows))
     svg = str(chart_svg.ranked(chart))
     assert "<script>" not in svg
     root = parse(svg)  # still well-formed XML
@@ -268,3 +277,22 @@ def test_an_embed_has_no_timeline_unless_asked(client):
     assert 'id="gm-timeline"' in html
     assert "timeline" not in re.search(r'class="gm-embed-full" href="([^"]*)"', html).group(1)
     assert client.get("/embed?timeline=maybe").status_code == 400
+
+
+def test_the_timelines_json_is_not_taken_for_the_maps(client):
+    """The page's filtering reads the map's JSON from the script elements of #gm-map whose ids
+    end in -data and -settings; the timeline under the map must not look like one of them."""
+    html = client.get("/?lang=en").get_data(as_text=True)
+    ids = re.findall(r'<script type="application/json" id="([^"]+)"', html)
+    assert "gm-timeline-config" in ids
+    assert [i for i in ids if i.endswith(("data", "settings"))] == ["gm-map-data", "gm-map-settings"]
+
+
+def test_site_page_charts_count_the_sites_agreements(client, atlas):
+    html = client.get("/sites/qingpu?lang=zh").get_data(as_text=True)
+    types = hidden_table(html, "gm-chart-type")
+    rows = select(atlas, Options(), site="qingpu").agreements.drop_duplicates("agreement_id")
+    assert sum(int(v) for v in types.values()) == len(rows)
+    assert set(hidden_table(html, "gm-chart-sector")) and 'id="gm-chart-province"' in html
+    hits = re.findall(r'href="([^"]+)" data-filter="type" data-value="([^"]+)"', html)
+    assert hits and all(h == f"/sites/qingpu?lang=zh&amp;type={k}" for h, k in hits)

@@ -46,7 +46,7 @@
 
   var settings, first, last, F;
   function readSettings() {
-    settings = JSON.parse(document.getElementById("gm-timeline-settings").textContent);
+    settings = JSON.parse(document.getElementById("gm-timeline-config").textContent);
     first = settings.first;
     last = settings.last;
     F = settings.formats;
@@ -132,15 +132,11 @@
     }, Math.max(0, maskAfter - performance.now()));
   }
 
+  // The map's data and settings in a fetched page (geomap/maps.py's fixed ids).
   function mapJson(doc) {
-    var out = {};
-    var nodes = doc.querySelectorAll('#gm-map script[type="application/json"], .folium-map ~ script[type="application/json"], script[type="application/json"][id$="-data"], script[type="application/json"][id$="-settings"]');
-    for (var i = 0; i < nodes.length; i++) {
-      if (nodes[i].id === "gm-timeline-settings") continue;
-      if (/settings$/.test(nodes[i].id)) out.settings = JSON.parse(nodes[i].textContent);
-      else if (/data$/.test(nodes[i].id)) out.data = JSON.parse(nodes[i].textContent);
-    }
-    return "data" in out ? out : null;
+    var data = doc.getElementById("gm-map-data"), settings = doc.getElementById("gm-map-settings");
+    if (!data) return null;
+    return { data: JSON.parse(data.textContent), settings: settings ? JSON.parse(settings.textContent) : undefined };
   }
 
   function fetchDoc(url) {

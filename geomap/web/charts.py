@@ -67,7 +67,7 @@ def page_href(options: Options, **changes) -> str:
     return url_for(request.endpoint, **view_args) + ("?" + urlencode(query) if query else "")
 
 
-FILTERS = ("year_from", "year_to", "type", "sector", "province", "q")
+FILTERS = ("year_from", "year_to", "status", "type", "sector", "province", "q")
 
 
 def unfiltered_href(options: Options) -> str | None:
@@ -89,9 +89,10 @@ def ranked_figure(chart: charts.Chart, options: Options, lang: str, prefix: str)
     return Figure(chart, chart_svg.ranked(chart, prefix, more=more), tuple(hits), f"{prefix}-{chart.key}")
 
 
-def ranked_figures(selection: Selection, options: Options, lang: str, prefix: str = "gm-chart",
+def ranked_figures(atlas: Atlas, selection: Selection, options: Options, lang: str, prefix: str = "gm-chart",
                    keys=("sector", "type", "province")) -> list[Figure]:
-    makers = {"sector": charts.by_sector, "type": charts.by_type, "province": charts.amounts_by_province}
+    makers = {"sector": charts.by_sector, "type": charts.by_type,
+              "province": lambda sel, lang: charts.amounts_by_province(sel, lang, atlas)}
     return [ranked_figure(makers[k](selection, lang), options, lang, prefix) for k in keys]
 
 

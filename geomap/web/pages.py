@@ -63,7 +63,7 @@ def index():
             "index.html", parts=parts, options=options, lang=lang, items=items,
             total=len(data["agreements"]), partner_count=len(data["partners"]), shown_partners=len(items),
             filters=filter_choices(atlas, lang), download_query=download_query(options),
-            figures=chart_views.ranked_figures(selection, options, lang),
+            figures=chart_views.ranked_figures(atlas, selection, options, lang),
             timeline=chart_views.timeline(atlas, options, lang, shown=len(data["agreements"])),
             data_empty=not len(atlas.agreements),
         )
@@ -139,7 +139,7 @@ def partner(partner_id: str):
         agreements = [a for a in parts.data["agreements"] if focus is not None and focus in a["p"]]
         agreements.sort(key=lambda a: a["iso"], reverse=True)
         add_details(atlas, agreements, lang)
-        figures = chart_views.ranked_figures(select(atlas, options), options, lang, keys=("sector", "type"))
+        figures = chart_views.ranked_figures(atlas, select(atlas, options), options, lang, keys=("sector", "type"))
         return render_template("partner.html", parts=parts, options=options, lang=lang,
                                place=row, name=name, name_fallback=fallback,
                                kind=i18n.gettext(lang, KIND_LABELS.get(row["kind"], row["kind"])),
@@ -170,10 +170,13 @@ def site(site_id: str):
         agreements = sorted(parts.data["agreements"], key=lambda a: a["iso"], reverse=True)
         add_details(atlas, agreements, lang)
         kind = i18n.gettext(lang, payload.KIND_LABELS[row["kind"]])
+        figures = chart_views.ranked_figures(atlas, select(atlas, options, partner_filters=False, site=site_id),
+                                             options, lang)
         return render_template("site.html", parts=parts, options=options, lang=lang,
                                place=row, name=name, name_fallback=fallback, kind=kind,
                                agreements=agreements, sites=parts.data["sites"],
-                               partners=parts.data["partners"])
+                               partners=parts.data["partners"], figures=figures,
+                               charts_unfiltered=chart_views.unfiltered_href(options))
 
     return html_response(page_key("site", options, lang, site_id), build, options)
 
