@@ -6,6 +6,8 @@
 
 /* global L */
 
+import { clearOfControls, controlInsets } from "./insets.js";
+import { MIN_HIT } from "./symbols.js";
 import { el, emit, nameNode } from "./text.js";
 
 const WIDE = 600;  // px: below this, in the map or the window, details open as a bottom sheet
@@ -58,20 +60,27 @@ export function createDetailsView(map, hooks) {
     const state = { key: content.key, content: content, section: built.section, returnTo: returnTo, source: opts.source };
     if (wide()) {
       const size = map.getSize();
+      // Clear of the zoom buttons and the attribution, and short enough to leave the map some
+      // room to move (so no symbol need stay under a control).
+      const ins = controlInsets(map);
+      const top = ins.top + 8, bottom = ins.bottom + 8;
       state.popup = L.popup({
         maxWidth: Math.min(400, size.x - 64), minWidth: Math.min(300, size.x - 64),
-        maxHeight: Math.max(160, size.y - 96), autoPanPadding: [16, 16], closeButton: false,
+        maxHeight: Math.max(160, Math.min(Math.round(size.y * 0.66), size.y - top - bottom - 64)),
+        autoPanPaddingTopLeft: [16, top], autoPanPaddingBottomRight: [16, bottom], closeButton: false,
         className: "gm-popup-wrap", offset: [0, 7 - (opts.offset || 0)],
       }).setLatLng(opts.latlng).setContent(built.section);
       state.popup.on("remove", () => { if (current === state) finish(false); });
       state.popup.openOn(map);
+      settle(() => state.popup.getElement());
     } else {
       const sheet = el("div", "gm-sheet");
       sheet.setAttribute("lang", document.documentElement.lang || "");
       sheet.appendChild(built.section);
       document.body.appendChild(sheet);
       state.sheet = sheet;
-      keepAboveSheet(opts.latlng, sheet);
+      keepAboveSheet(opts.latlng, sheet, opts.keep);
+      settle(() => null);
     }
     current = state;
     document.addEventListener("keydown", onKey, true);
@@ -81,14 +90,31 @@ export function createDetailsView(map, hooks) {
     return state;
   }
 
-  // The chosen place stays in sight above the sheet.
-  function keepAboveSheet(latlng, sheet) {
+  // Once the map has panned to show the details (a popup auto-pans with an animation), no
+  // symbol is left half under a control.
+  function settle(keep) {
+    const run = () => { map.off("moveend", run); clearOfControls(map, keep()); };
+    map.on("moveend", run);
+    setTimeout(run, 350);
+  }
+
+  // The chosen place stays in sight above the sheet, with its Shanghai-side sites when they
+  // fit, and clear of the controls at the map's top.
+  function keepAboveSheet(latlng, sheet, keep) {
     if (!latlng) return;
     const rect = map.getContainer().getBoundingClientRect();
-    const p = map.latLngToContainerPoint(latlng);
-    const y = rect.top + p.y;
-    const free = window.innerHeight - sheet.offsetHeight;
-    if (y > free - 24 || y < rect.top + 24) map.panBy([0, y - Math.max(rect.top, 0) - (free - Math.max(rect.top, 0)) / 2], { animate: false });
+    const top = Math.max(rect.top, 0) + controlInsets(map).top + MIN_HIT / 2 + 2;
+    const bottom = Math.min(window.innerHeight - sheet.offsetHeight, rect.bottom) - MIN_HIT / 2 - 2;
+    const ys = [latlng].concat(keep || []).map((ll) => rect.top + map.latLngToContainerPoint(ll).y);
+    const y = rect.top + map.latLngToContainerPoint(latlng).y;
+    const lo = Math.min.apply(null, ys), hi = Math.max.apply(null, ys);
+    let dy = 0;
+    if (hi - lo <= bottom - top) {
+      if (lo < top || hi > bottom) dy = (lo + hi) / 2 - (top + bottom) / 2;
+    } else if (y < top || y > bottom) {
+      dy = y - (top + bottom) / 2;
+    }
+    if (dy) map.panBy([0, dy], { animate: false });
   }
 
   function finish(returnFocus) {

@@ -29,6 +29,7 @@
 import { fetchData, index, mask, maskList } from "./data.js";
 import { partnerDetails, siteDetails } from "./details.js";
 import { createLabels } from "./labels.js";
+import { framePadding } from "./insets.js";
 import { createLegend } from "./legend.js";
 import { createLinks } from "./links.js";
 import { createMarkers } from "./markers.js";
@@ -175,18 +176,21 @@ export function createView(map) {
     const pad = Math.round(Math.max(20, Math.min(56, Math.min(size.x, size.y) * 0.08)));
     const box = legend && legend.getContainer();
     const beside = box && box.classList.contains("gm-legend-open") && size.x > 700 ? box.offsetWidth + 12 : 0;
-    map.fitBounds(L.latLngBounds(points), {
-      paddingTopLeft: [pad, pad + 8], paddingBottomRight: [pad + beside, pad], maxZoom: 11, animate: false,
-    });
+    map.fitBounds(L.latLngBounds(points), L.extend(framePadding(map, pad, beside), { maxZoom: 11, animate: false }));
   }
 
-  function focus(pi, open, keyboard) {
-    const p = data.partners[pi];
-    const points = [p.ll];
+  // Where a partner's Shanghai-side counterparts are.
+  function sitesOf(pi) {
+    const points = [];
     idx.agreementsOf[pi].forEach((ai) => data.agreements[ai].s.forEach((si) => {
       if (data.sites[si]) points.push(data.sites[si].ll);
     }));
-    map.fitBounds(L.latLngBounds(points).pad(0.25), { maxZoom: 10, animate: false });
+    return points;
+  }
+
+  function focus(pi, open, keyboard) {
+    const points = [data.partners[pi].ll].concat(sitesOf(pi));
+    map.fitBounds(L.latLngBounds(points).pad(0.25), L.extend(framePadding(map, 8), { maxZoom: 10, animate: false }));
     links.highlight(pi);
     if (open) {
       const returnTo = document.activeElement && document.activeElement !== document.body ? document.activeElement : null;
@@ -201,7 +205,7 @@ export function createView(map) {
     const content = partnerDetails(data, pi, list, () => details.refresh(), range);
     details.open(content, data.labels, {
       latlng: marker.getLatLng(), offset: (marker.gm.d || 20) / 2, keyboard: opts.keyboard,
-      source: marker, returnTo: opts.returnTo,
+      source: marker, returnTo: opts.returnTo, keep: sitesOf(pi),
     });
   }
 
