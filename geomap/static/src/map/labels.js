@@ -83,6 +83,14 @@ export function createLabels(map) {
       s.p = p;
       s.r = r;
       obstacles.push({ minX: p.x - r, minY: p.y - r, maxX: p.x + r, maxY: p.y + r, owner: s.layer });
+      // A stack's count sticks out of its symbol: no name may cover it, not even its own.
+      const badge = s.layer.getElement().querySelector(".gm-badge");
+      if (badge) {
+        const b = badge.getBoundingClientRect();
+        s.badge = { minX: b.left - box.left, minY: b.top - box.top, maxX: b.right - box.left,
+                    maxY: b.bottom - box.top, owner: badge };
+        obstacles.push(s.badge);
+      }
       const spread = isSpread(s.layer);
       if (s.gm && s.gm.name && !spread && p.x >= 0 && p.y >= 0 && p.x <= size.x && p.y <= size.y) named.push(s);
     });
@@ -104,6 +112,7 @@ export function createLabels(map) {
         [p.x - w / 2, p.y - r - GAP / 2 - h], [p.x - w / 2, p.y + r + GAP / 2],
         [p.x + q, p.y - q - h], [p.x + q, p.y + q], [p.x - q - w, p.y - q - h], [p.x - q - w, p.y + q],
       ];
+      if (s.badge) spots.unshift([s.badge.maxX + GAP, p.y - h / 2]);  // right, past the count
       for (let k = 0; k < spots.length; k++) {
         const [x, y] = spots[k];
         if (x < 2 || y < 2 || x + w > size.x - 2 || y + h > size.y - 2) continue;
