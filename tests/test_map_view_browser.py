@@ -102,6 +102,29 @@ def test_markers_are_buttons_named_with_kind_and_count(page_for, live_url, atlas
     assert hub > max(discs)
 
 
+def tab_order(page):
+    """The partners in the order Tab reaches their symbols (a stack by its members), and the list's."""
+    return page.evaluate("""() => ({
+        tab: [...document.querySelectorAll('.leaflet-marker-pane .gm-sym[tabindex="0"]')].map(e => {
+            const l = e.gmLayer;
+            const members = l.getAllChildMarkers ? l.getAllChildMarkers() : [l];
+            return members.map(m => window.geomapView.data.partners[m.gm.index].id).sort(); }),
+        list: [...document.querySelectorAll('.gm-item[data-partner]')].map(e => e.dataset.partner)})""")
+
+
+@pytest.mark.parametrize("path", ["/?lang=en", "/?lang=zh&year_to=2020"])
+def test_tab_reaches_the_places_in_the_order_of_the_list(page_for, live_url, path):
+    page, _ = open_map(page_for, live_url, path)
+    for step in range(2):
+        order = tab_order(page)
+        assert len(order["tab"]) > 3
+        # Each symbol's first place in the list comes after the previous symbol's.
+        firsts = [min(order["list"].index(pid) for pid in members) for members in order["tab"]]
+        assert firsts == sorted(firsts), order
+        page.evaluate("() => window.geomapView.map.setZoom(window.geomapView.map.getZoom() + 2, {animate: false})")
+        settle(page)
+
+
 # -- framing and close places ------------------------------------------------------------------
 
 @pytest.mark.parametrize("path, viewport, mobile", [

@@ -154,6 +154,29 @@ export function createMarkers(map, data, idx, settings, hooks) {
   function update() {
     sync(markers, restyle, partnerGroup, shown.partners);
     sync(siteMarkers, restyleSite, shanghaiGroup, shown.sites);
+    orderForKeyboard();
+  }
+
+  // Tab goes through the places in the order of the list beside the map (the data's order),
+  // whatever order the groups drew them in; a stack takes its first place's turn. Nothing
+  // moves while a symbol has focus (moving a node drops its focus): the next change sorts.
+  function orderForKeyboard() {
+    const pane = map.getPane("markerPane");
+    if (!pane || pane.contains(document.activeElement)) return;
+    const rank = (node) => {
+      const layer = node.gmLayer;
+      if (layer instanceof L.MarkerCluster) {
+        let r = Infinity;
+        layer.getAllChildMarkers().forEach((m) => { if (m.gm && m.gm.index < r) r = m.gm.index; });
+        return r;
+      }
+      return layer && layer.gm && layer.gm.type === "partner" ? layer.gm.index : Infinity;
+    };
+    const nodes = Array.prototype.filter.call(pane.children, (n) => n.gmLayer);
+    const ranked = nodes.map((n, i) => [rank(n), i, n]);
+    if (ranked.every((r, i) => i === 0 || ranked[i - 1][0] <= r[0])) return;
+    ranked.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    ranked.forEach((r) => pane.appendChild(r[2]));
   }
 
   if (hubMarker) shanghaiGroup.addLayer(hubMarker);
@@ -202,6 +225,7 @@ export function createMarkers(map, data, idx, settings, hooks) {
     // markercluster ignores moves made while it regroups: catch up with the view after.
     group.on("animationend", () => {
       if (group._map && group._moveEnd) group._moveEnd();
+      orderForKeyboard();
       hooks.changed();
     });
   });
@@ -230,6 +254,7 @@ export function createMarkers(map, data, idx, settings, hooks) {
     choose(layer, true);
   }
   container.addEventListener("keydown", onKey);
+  map.on("moveend", orderForKeyboard);  // the groups add the symbols that came into view
 
   // A name on hover where the map has no room for its label.
   const tip = L.tooltip({ direction: "top", className: "gm-tooltip" });
@@ -268,6 +293,7 @@ export function createMarkers(map, data, idx, settings, hooks) {
     update: update, visibleParent: visibleParent, reveal: reveal,
     remove: () => {
       container.removeEventListener("keydown", onKey);
+      map.off("moveend", orderForKeyboard);
       map.closeTooltip(tip);
       map.removeLayer(partnerGroup);
       map.removeLayer(shanghaiGroup);
