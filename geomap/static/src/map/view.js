@@ -190,7 +190,7 @@ export function createView(map) {
 
   function focus(pi, open, keyboard) {
     const points = [data.partners[pi].ll].concat(sitesOf(pi));
-    map.fitBounds(L.latLngBounds(points).pad(0.25), L.extend(framePadding(map, 8), { maxZoom: 10, animate: false }));
+    map.fitBounds(L.latLngBounds(points).pad(0.1), L.extend(framePadding(map, 24), { maxZoom: 10, animate: false }));
     links.highlight(pi);
     if (open) {
       const returnTo = document.activeElement && document.activeElement !== document.body ? document.activeElement : null;
