@@ -146,6 +146,20 @@ def test_the_map_page_year_fields_reach_the_period_end(model_dir):
     assert "2018–2020" in html
 
 
+@pytest.mark.parametrize("interval, kept", [
+    ("2019-06-01T00:00:00Z/2019-06-30T23:59:59Z", True),   # inside the period, far from its date
+    ("2020-12-31T00:00:00Z", True),                          # the instant of its last day
+    ("../2017-12-30T12:00:00Z", False),                      # before it begins (dates are China's days)
+    ("2021-01-01T00:00:00Z/..", False),                      # after it ends
+])
+def test_ogc_datetime_matches_a_period_it_overlaps(model_dir, interval, kept):
+    client = create_app({"TESTING": True, "GEOMAP_DATA_DIR": str(model_dir)}).test_client()
+    body = client.get(f"/ogc/collections/agreements/items?f=json&limit=10000&datetime={interval}").get_json()
+    assert (WORK_PLAN in {f["properties"]["agreement_id"] for f in body["features"]}) is kept
+    links = client.get(f"/ogc/collections/links/items?f=json&limit=10000&datetime={interval}").get_json()
+    assert any(f["properties"]["agreement_id"] == WORK_PLAN for f in links["features"]) is kept
+
+
 # -- status ----------------------------------------------------------------------------------------
 
 def test_status_defaults_to_signed_and_filters(model_atlas):
