@@ -125,6 +125,34 @@ def test_tab_reaches_the_places_in_the_order_of_the_list(page_for, live_url, pat
         settle(page)
 
 
+COVERED = """() => {
+    const box = document.querySelector('.leaflet-container').getBoundingClientRect();
+    const rect = (e) => e.getBoundingClientRect();
+    const hit = (a, b) => a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top;
+    const controls = [...document.querySelectorAll('.leaflet-control, [data-gm-over-map]')].map(rect).filter(r => r.width);
+    return [...document.querySelectorAll('.leaflet-marker-icon.gm-sym[tabindex="0"]')]
+        .filter(e => hit(rect(e), box) && controls.some(c => hit(rect(e), c)))
+        .map(e => e.getAttribute('aria-label')); }"""
+
+
+@pytest.mark.parametrize("path, pid, viewport, mobile", [
+    ("/partners/ningbo?lang=zh", None, DESKTOP, False), ("/partners/shaoxing?lang=en", None, PHONES[0], True),
+    ("/?lang=en", "shaoxing", DESKTOP, False), ("/partners/shaoxing?lang=en", "shaoxing", DESKTOP, False),
+    ("/embed?lang=en", "fenhu-hitech-zone", PHONES[0], True), ("/embed?lang=zh&partner=shaoxing", None, DESKTOP, False),
+])
+def test_no_symbol_is_left_under_a_control(page_for, live_url, path, pid, viewport, mobile):
+    """The views the map frames by itself (the first view, a focused partner, details opened)
+    leave no symbol half under the zoom buttons, the attribution or the embed's link, where it
+    could not be hit."""
+    page, _ = open_map(page_for, live_url, path, viewport, mobile)
+    if pid:
+        page.evaluate("(pid) => window.geomapView.focusPartner(pid, true)", pid)
+        page.wait_for_selector(".leaflet-popup, .gm-sheet", state="visible")
+    page.wait_for_timeout(700)  # the popup's auto-pan, the groups' regrouping and the clearing pan
+    settle(page)
+    assert page.evaluate(COVERED) == []
+
+
 # -- framing and close places ------------------------------------------------------------------
 
 @pytest.mark.parametrize("path, viewport, mobile", [

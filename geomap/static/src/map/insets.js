@@ -79,3 +79,17 @@ export function clearOfControls(map, keep) {
   }
   return false;
 }
+
+// The same, once the map has settled: after the pan under way ends (a popup's animated
+// auto-pan), or shortly (markercluster regroups with a short animation after a zoom).
+export function clearSoon(map, keep) {
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    map.off("moveend", run);
+    clearOfControls(map, keep ? keep() : null);
+  };
+  map.on("moveend", run);
+  setTimeout(run, 400);
+}

@@ -6,7 +6,7 @@
 
 /* global L */
 
-import { clearOfControls, controlInsets } from "./insets.js";
+import { clearSoon, controlInsets } from "./insets.js";
 import { MIN_HIT } from "./symbols.js";
 import { el, emit, nameNode } from "./text.js";
 
@@ -72,7 +72,7 @@ export function createDetailsView(map, hooks) {
       }).setLatLng(opts.latlng).setContent(built.section);
       state.popup.on("remove", () => { if (current === state) finish(false); });
       state.popup.openOn(map);
-      settle(() => state.popup.getElement());
+      clearSoon(map, () => state.popup.getElement());
     } else {
       const sheet = el("div", "gm-sheet");
       sheet.setAttribute("lang", document.documentElement.lang || "");
@@ -80,7 +80,7 @@ export function createDetailsView(map, hooks) {
       document.body.appendChild(sheet);
       state.sheet = sheet;
       keepAboveSheet(opts.latlng, sheet, opts.keep);
-      settle(() => null);
+      clearSoon(map, null);
     }
     current = state;
     document.addEventListener("keydown", onKey, true);
@@ -88,14 +88,6 @@ export function createDetailsView(map, hooks) {
     hooks.opened(state);
     emit("geomap:details", { open: true, key: content.key, id: content.id, mode: state.popup ? "popup" : "sheet" });
     return state;
-  }
-
-  // Once the map has panned to show the details (a popup auto-pans with an animation), no
-  // symbol is left half under a control.
-  function settle(keep) {
-    const run = () => { map.off("moveend", run); clearOfControls(map, keep()); };
-    map.on("moveend", run);
-    setTimeout(run, 350);
   }
 
   // The chosen place stays in sight above the sheet, with its Shanghai-side sites when they

@@ -29,7 +29,7 @@
 import { fetchData, index, mask, maskList } from "./data.js";
 import { partnerDetails, siteDetails } from "./details.js";
 import { createLabels } from "./labels.js";
-import { framePadding } from "./insets.js";
+import { clearSoon, framePadding } from "./insets.js";
 import { createLegend } from "./legend.js";
 import { createLinks } from "./links.js";
 import { createMarkers } from "./markers.js";
@@ -192,6 +192,7 @@ export function createView(map) {
     const points = [data.partners[pi].ll].concat(sitesOf(pi));
     map.fitBounds(L.latLngBounds(points).pad(0.1), L.extend(framePadding(map, 24), { maxZoom: 10, animate: false }));
     links.highlight(pi);
+    if (!open) clearSoon(map, null);  // a place beside the frame may lie under a control
     if (open) {
       const returnTo = document.activeElement && document.activeElement !== document.body ? document.activeElement : null;
       markers.reveal(markers.markers[pi], () => openPartner(pi, { keyboard: keyboard, returnTo: returnTo }));
