@@ -209,16 +209,19 @@ def hostile_url(tmp_path_factory, serve):
     items = yaml.safe_load((root / "agreements.yaml").read_text(encoding="utf-8"))
     for i, a in enumerate(items):
         evil = HOSTILE[i % len(HOSTILE)]
-        for key in ("title_en", "title_zh", "summary_en", "summary_zh", "date_note"):
+        for key in ("title_en", "title_zh", "summary_en", "summary_zh", "date_note", "date_note_zh"):
             a[key] = f"{a.get(key) or ''} {evil}"
-        a["parties"] = [{"name": f"{p['name']} {evil}", "role": evil} for p in a["parties"]] or [{"name": evil, "role": evil}]
-        a["sources"] = [dict(s, title=f"{s['title']} {evil}", publisher=evil) for s in a["sources"]]
+        a["parties"] = [{"name": f"{p['name']} {evil}", "role": evil, "name_zh": f"{p.get('name_zh') or ''}{evil}",
+                         "role_zh": evil} for p in a["parties"]] or [{"name": evil, "role": evil}]
+        a["sources"] = [dict(s, title=f"{s['title']} {evil}", title_zh=f"{s.get('title_zh') or ''}{evil}", publisher=evil)
+                        for s in a["sources"]]
     (root / "agreements.yaml").write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
     app = create_app({"TESTING": True, "GEOMAP_DATA_DIR": str(root)})
     return serve(app)
 
 
-@pytest.mark.parametrize("path", ["/", "/?lang=zh", "/partners/shaoxing", "/partners/ningbo?lang=zh"])
+@pytest.mark.parametrize("path", ["/", "/?lang=zh", "/partners/shaoxing", "/partners/ningbo?lang=zh",
+                                  "/sites/qingpu", "/sites/shanghai?lang=zh", "/embed?timeline=1&lang=zh"])
 def test_hostile_data_never_runs_and_map_still_renders(page_for, hostile_url, path):
     page, watch = page_for(hostile_url)
     dialogs = []
