@@ -115,9 +115,10 @@
   }
 
   // While the slider is dragged, the map is masked at most once a frame, and a map that takes
-  // longer than a frame to mask (thousands of partners) then gets as much idle time as the mask
-  // took: the slider, the chart and the text keep moving at the screen's rate while the map
-  // follows a few times a second, and its last state is always the slider's.
+  // longer than a frame to mask (thousands of partners) then gets twice the time the mask took
+  // to draw it and idle (drawing the symbols, lines and names costs about as much again): the
+  // slider, the chart and the text keep moving at the screen's rate while the map follows a few
+  // times a second, and its last state is always the slider's.
   var maskTimer = null, maskAfter = 0;
   function maskSoon() {
     if (maskTimer !== null) return;
@@ -127,7 +128,7 @@
         var t0 = performance.now();
         mask();
         var cost = performance.now() - t0;
-        maskAfter = performance.now() + (cost > 12 ? cost : 0);
+        maskAfter = performance.now() + (cost > 12 ? 2 * cost : 0);
       });
     }, Math.max(0, maskAfter - performance.now()));
   }

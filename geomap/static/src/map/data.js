@@ -114,7 +114,17 @@ function recount(data, idx) {
     for (let k = 0; k < a.p.length; k++) partnerFams[a.p[k] * nf + f]++;
     for (let k = 0; k < a.s.length; k++) siteCounts[a.s[k]]++;
   });
+  // The partners whose counts changed: only their symbols are redrawn (all of them the first time).
+  const prev = idx.partnerFams;
+  const changed = [];
+  for (let pi = 0; pi < data.partners.length; pi++) {
+    if (!prev) { changed.push(pi); continue; }
+    for (let f = pi * nf, end = f + nf; f < end; f++) {
+      if (prev[f] !== partnerFams[f]) { changed.push(pi); break; }
+    }
+  }
   idx.partnerFams = partnerFams;
+  idx.changedPartners = changed;
   idx.siteCounts = siteCounts;
   return idx;
 }

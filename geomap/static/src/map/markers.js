@@ -138,22 +138,29 @@ export function createMarkers(map, data, idx, settings, hooks) {
 
   // -- which show (a year mask may hide some), in one bulk change per group ----------------
   const shown = { partners: new Set(), sites: new Set() };
-  function sync(list, restyleOne, group, set) {
+  function sync(indices, list, restyleOne, group, set) {
     const add = [];
     const remove = [];
-    list.forEach((m, i) => {
+    const restyled = [];
+    indices.forEach((i) => {
+      const m = list[i];
+      const before = m.gm.key;
       const n = restyleOne(i);
       if (n > 0 && !set.has(i)) { set.add(i); add.push(m); }
-      if (n === 0 && set.has(i)) { set.delete(i); remove.push(m); }
+      else if (n === 0 && set.has(i)) { set.delete(i); remove.push(m); }
+      else if (n > 0 && m.gm.key !== before) restyled.push(m);
     });
     if (remove.length) group.removeLayers(remove);
     if (add.length) group.addLayers(add);
-    if (group._map) group.refreshClusters();  // counts and pies changed under a mask
+    // The stacks holding a restyled symbol take its new count and pie (added and removed
+    // symbols update their stacks themselves).
+    if (group._map && restyled.length) group.refreshClusters(restyled);
   }
 
+  const everySite = siteMarkers.map((m, i) => i);
   function update() {
-    sync(markers, restyle, partnerGroup, shown.partners);
-    sync(siteMarkers, restyleSite, shanghaiGroup, shown.sites);
+    sync(idx.changedPartners || markers.map((m, i) => i), markers, restyle, partnerGroup, shown.partners);
+    sync(everySite, siteMarkers, restyleSite, shanghaiGroup, shown.sites);
     orderForKeyboard();
   }
 
