@@ -8,6 +8,7 @@ from calling the code under test twice.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import shapely
@@ -263,6 +264,18 @@ def test_the_qingpu_page_lists_its_agreements_and_partners(client):
     assert "shaoxing-12-projects-2020" not in html  # another site's agreement
     zh = client.get("/sites/qingpu?lang=zh").get_data(as_text=True)
     assert "<h1>青浦区</h1>" in zh and "上海方所在地" in zh
+
+
+@pytest.mark.parametrize("lang, message, link", [
+    ("en", "No agreement matches these filters.", "Show all its agreements"),
+    ("zh", "没有符合筛选条件的协议。", None)])
+def test_a_site_page_with_nothing_left_says_so_with_a_way_back(client, lang, message, link):
+    html = client.get(f"/sites/qingpu?lang={lang}&year_from=2023").get_data(as_text=True)
+    assert message in html
+    back = re.search(r'<p class="gm-empty">[^<]*<a href="([^"]+)">([^<]+)</a>', html)
+    assert back and back.group(1) == f"/sites/qingpu?lang={lang}"
+    assert link is None or back.group(2) == link
+    assert 'class="gm-agreement' not in html
 
 
 def test_an_unknown_site_is_a_404_in_both_languages(client):

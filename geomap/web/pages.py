@@ -176,7 +176,8 @@ def site(site_id: str):
                                place=row, name=name, name_fallback=fallback, kind=kind,
                                agreements=agreements, sites=parts.data["sites"],
                                partners=parts.data["partners"], figures=figures,
-                               charts_unfiltered=chart_views.unfiltered_href(options))
+                               charts_unfiltered=chart_views.unfiltered_href(options),
+                               unfiltered=url_for("pages.site", site_id=site_id, lang=options.lang))
 
     return html_response(page_key("site", options, lang, site_id), build, options)
 
