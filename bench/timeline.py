@@ -43,13 +43,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import generate  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-TILE_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+from run import CHROMIUM, CHROMIUM_ARGS, TILE_PNG  # noqa: E402  (the same browser and tiles as bench/run.py)
 
 # Frame timestamps from requestAnimationFrame, kept by the page until asked for.
 RECORDER = """
