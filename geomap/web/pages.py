@@ -119,6 +119,27 @@ def filter_choices(atlas, lang: str) -> dict:
     }
 
 
+def place_map(atlas, options: Options, lang: str, **where):
+    """The small map of a place's own page (a partner's or a Shanghai-side site's)."""
+    return build_map(atlas, options.with_(legend=False), lang=lang, height="320px",
+                     tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"), **where)
+
+
+def place_page(template: str, atlas, options: Options, lang: str, row, parts, agreements: list[dict],
+               selection, *, unfiltered: str, here=None, keys=("sector", "type", "province")) -> str:
+    """A place's page (place.html): its name, map, charts of `selection` and agreements, newest first."""
+    name, fallback = i18n.pick(lang, row["name_en"], row["name_zh"])
+    agreements.sort(key=lambda a: a["iso"], reverse=True)
+    add_details(atlas, agreements, lang)
+    return render_template(template, parts=parts, options=options, lang=lang,
+                           place=row, name=name, name_fallback=fallback,
+                           kind=i18n.gettext(lang, KIND_LABELS.get(row["kind"], row["kind"])),
+                           agreements=agreements, sites=parts.data["sites"], partners=parts.data["partners"],
+                           here=here, unfiltered=unfiltered,
+                           figures=chart_views.ranked_figures(atlas, selection, options, lang, keys=keys),
+                           charts_unfiltered=chart_views.unfiltered_href(options))
+
+
 @bp.get("/partners/<partner_id>")
 def partner(partner_id: str):
     atlas = current_atlas()
@@ -131,22 +152,13 @@ def partner(partner_id: str):
 
     def build() -> str:
         row = atlas.partners.loc[partner_id]
-        name, fallback = i18n.pick(lang, row["name_en"], row["name_zh"])
-        parts = build_map(atlas, options.with_(legend=False), lang=lang, height="320px",
-                          tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"), source=map_source())
+        parts = place_map(atlas, options, lang, source=map_source())
         # With filters, the partner may have no agreement left (and no marker): the page says so.
         focus = parts.data["focus"]
         agreements = [a for a in parts.data["agreements"] if focus is not None and focus in a["p"]]
-        agreements.sort(key=lambda a: a["iso"], reverse=True)
-        add_details(atlas, agreements, lang)
-        figures = chart_views.ranked_figures(atlas, select(atlas, options), options, lang, keys=("sector", "type"))
-        return render_template("partner.html", parts=parts, options=options, lang=lang,
-                               place=row, name=name, name_fallback=fallback,
-                               kind=i18n.gettext(lang, KIND_LABELS.get(row["kind"], row["kind"])),
-                               agreements=agreements, sites=parts.data["sites"],
-                               partners=parts.data["partners"], figures=figures,
-                               charts_unfiltered=chart_views.unfiltered_href(options),
-                               unfiltered=url_for("pages.partner", partner_id=partner_id, lang=options.lang))
+        return place_page("partner.html", atlas, options, lang, row, parts, agreements,
+                          select(atlas, options), keys=("sector", "type"), here=focus,
+                          unfiltered=url_for("pages.partner", partner_id=partner_id, lang=options.lang))
 
     return html_response(page_key("partner", options, lang, partner_id), build, options)
 
@@ -164,20 +176,10 @@ def site(site_id: str):
 
     def build() -> str:
         row = atlas.sites.loc[site_id]
-        name, fallback = i18n.pick(lang, row["name_en"], row["name_zh"])
-        parts = build_map(atlas, options.with_(legend=False), lang=lang, height="320px",
-                          tiles_key=current_app.config.get("GEOMAP_DEFAULT_TILES"), site=site_id)
-        agreements = sorted(parts.data["agreements"], key=lambda a: a["iso"], reverse=True)
-        add_details(atlas, agreements, lang)
-        kind = i18n.gettext(lang, payload.KIND_LABELS[row["kind"]])
-        figures = chart_views.ranked_figures(atlas, select(atlas, options, partner_filters=False, site=site_id),
-                                             options, lang)
-        return render_template("site.html", parts=parts, options=options, lang=lang,
-                               place=row, name=name, name_fallback=fallback, kind=kind,
-                               agreements=agreements, sites=parts.data["sites"],
-                               partners=parts.data["partners"], figures=figures,
-                               charts_unfiltered=chart_views.unfiltered_href(options),
-                               unfiltered=url_for("pages.site", site_id=site_id, lang=options.lang))
+        parts = place_map(atlas, options, lang, site=site_id)
+        return place_page("site.html", atlas, options, lang, row, parts, list(parts.data["agreements"]),
+                          select(atlas, options, partner_filters=False, site=site_id),
+                          unfiltered=url_for("pages.site", site_id=site_id, lang=options.lang))
 
     return html_response(page_key("site", options, lang, site_id), build, options)
 
