@@ -6,13 +6,17 @@
 
 import { MIN_HIT } from "./symbols.js";
 
+// The map's controls, and the page's own elements laid over the map.
+function controlsOf(container) {
+  return Array.prototype.slice.call(container.querySelectorAll(".leaflet-control"))
+    .concat(Array.prototype.slice.call(document.querySelectorAll("[data-gm-over-map]")));
+}
+
 export function controlInsets(map) {
   const container = map.getContainer();
   const box = container.getBoundingClientRect();
   const out = { top: 0, bottom: 0 };
-  const nodes = Array.prototype.slice.call(container.querySelectorAll(".leaflet-control"))
-    .concat(Array.prototype.slice.call(document.querySelectorAll("[data-gm-over-map]")));
-  nodes.forEach((node) => {
+  controlsOf(container).forEach((node) => {
     if (node.classList.contains("gm-legend-open")) return;
     const r = node.getBoundingClientRect();
     if (!r.width || !r.height || r.height > box.height * 0.4) return;
@@ -53,8 +57,7 @@ function overlaps(a, b, dx, dy) {
 export function clearOfControls(map, keep) {
   const container = map.getContainer();
   const box = container.getBoundingClientRect();
-  const controls = rectsOf(Array.prototype.slice.call(container.querySelectorAll(".leaflet-control"))
-    .concat(Array.prototype.slice.call(document.querySelectorAll("[data-gm-over-map]"))));
+  const controls = rectsOf(controlsOf(container));
   const symbols = rectsOf(Array.prototype.slice.call(
     container.querySelectorAll(".leaflet-marker-pane .gm-sym:not([aria-hidden='true']), .leaflet-pane .gm-sym:not([aria-hidden='true'])")));
   const inside = (r, dx, dy) => r.left + dx < box.right && r.right + dx > box.left && r.top + dy < box.bottom && r.bottom + dy > box.top;
